@@ -1,0 +1,59 @@
+// ObjectStore: the seam behind which packs, keys, config and snapshot
+// records live. Five calls, so that an S3-compatible bucket can implement
+// it later; everything several replicas must share is expressible in them.
+//
+// Keys are '/'-separated relative names such as "packs/ab/ab12...".
+// Objects are immutable: written once, whole, atomically; read by range.
+// Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/bytes.h"
+#include "engine/result.h"
+
+namespace snap::engine::store {
+
+class ObjectStore {
+ public:
+  static constexpr uint64_t kToEnd = std::numeric_limits<uint64_t>::max();
+
+  virtual ~ObjectStore() = default;
+
+  // Stores `data` under `key` unless an object of that name exists. Returns
+  // true when written, false when it already existed (its content is left
+  // alone). Durable when it returns: a local store writes a temp file,
+  // fsyncs it, renames it into place and fsyncs the directory.
+  virtual Result<bool> PutIfAbsent(std::string_view key, ByteSpan data) = 0;
+
+  // Reads `length` bytes (kToEnd: to the end) from `offset`. NotFound when
+  // the object is absent; Corruption when it is shorter than asked.
+  virtual Result<Buffer> Get(std::string_view key, uint64_t offset = 0,
+                             uint64_t length = kToEnd) const = 0;
+
+  // The object's size; NotFound when absent.
+  virtual Result<uint64_t> Head(std::string_view key) const = 0;
+
+  // Calls fn(key, size) for every object whose key starts with `prefix`, in
+  // no particular order. Stops and returns fn's first non-ok Status.
+  virtual Status List(std::string_view prefix,
+                      const std::function<Status(std::string_view key, uint64_t size)>& fn)
+      const = 0;
+
+  // Removes the object; OK when it did not exist.
+  virtual Status Delete(std::string_view key) = 0;
+};
+
+// A store in a local directory (created if missing). Temp files are named
+// "<key>.tmp-<random>" and never listed.
+Result<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root);
+
+// An in-memory store for tests.
+std::unique_ptr<ObjectStore> NewMemStore();
+
+}  // namespace snap::engine::store

@@ -1,0 +1,55 @@
+// EncodePool: worker threads that compress, seal and pack new chunks while
+// the capture thread reads, cuts and hashes the next ones. The queue is
+// bounded, so memory stays bounded whatever the data set's size.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/bytes.h"
+#include "engine/pack/pack_format.h"
+#include "engine/repo/pack_sink.h"
+#include "engine/status.h"
+
+namespace snap::engine {
+class Repository;
+}
+
+namespace snap::engine::capture {
+
+class EncodePool {
+ public:
+  // Starts `threads` workers; at most `max_queued_bytes` of plaintext wait.
+  EncodePool(const Repository* repo, repo::PackSink* sink, int threads, size_t max_queued_bytes);
+  ~EncodePool();  // drains and joins
+
+  // Queues a claimed chunk; blocks while the queue is full. Returns the
+  // first error a worker met (the chunk is then dropped).
+  Status Submit(pack::EntryHeader header, Buffer plain);
+  // Waits until every queued chunk is in the sink; the first error, if any.
+  Status Drain();
+
+ private:
+  struct Job {
+    pack::EntryHeader header;
+    Buffer plain;
+  };
+  void Work();
+
+  const Repository* repo_;
+  repo::PackSink* sink_;
+  size_t max_queued_bytes_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;      // guarded by mu_
+  size_t queued_bytes_ = 0;   // guarded by mu_
+  int busy_ = 0;              // guarded by mu_
+  bool stop_ = false;         // guarded by mu_
+  Status error_;              // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace snap::engine::capture

@@ -1,0 +1,40 @@
+#include "engine/capture/glob.h"
+
+#include <gtest/gtest.h>
+
+namespace snap::engine::capture {
+namespace {
+
+TEST(Glob, PatternWithoutSlashMatchesLastComponentAtAnyDepth) {
+  EXPECT_TRUE(GlobMatch("*.tmp", "a.tmp"));
+  EXPECT_TRUE(GlobMatch("*.tmp", "x/y/a.tmp"));
+  EXPECT_FALSE(GlobMatch("*.tmp", "x/a.tmp/b"));
+}
+
+TEST(Glob, DoubleStarCrossesDirectories) {
+  EXPECT_TRUE(GlobMatch("cache/**", "cache/a/b/c"));
+  EXPECT_FALSE(GlobMatch("cache/**", "other/cache/a"));
+  EXPECT_TRUE(GlobMatch("**/node_modules", "a/b/node_modules"));
+  EXPECT_TRUE(GlobMatch("**/node_modules", "node_modules"));
+}
+
+TEST(Glob, SingleStarStopsAtSlash) {
+  EXPECT_TRUE(GlobMatch("var/*/log", "var/x/log"));
+  EXPECT_FALSE(GlobMatch("var/*/log", "var/x/y/log"));
+}
+
+TEST(Glob, ClassesAndQuestionMark) {
+  EXPECT_TRUE(GlobMatch("file[0-9].txt", "file7.txt"));
+  EXPECT_FALSE(GlobMatch("file[!0-9].txt", "file7.txt"));
+  EXPECT_TRUE(GlobMatch("f?le", "file"));
+  EXPECT_FALSE(GlobMatch("a?b", "a/b"));
+  EXPECT_TRUE(GlobMatch("[", "["));
+}
+
+TEST(Glob, LeadingSlashAnchorsToRoot) {
+  EXPECT_TRUE(GlobMatch("/tmp/*", "tmp/x"));
+  EXPECT_FALSE(GlobMatch("/tmp/*", "a/tmp/x"));
+}
+
+}  // namespace
+}  // namespace snap::engine::capture

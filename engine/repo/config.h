@@ -1,0 +1,34 @@
+// Config: the repository's fixed parameters, stored in clear as the object
+// "config" (FORMAT.md "Config"). Never holds a key.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "engine/bytes.h"
+#include "engine/chunk/chunker.h"
+#include "engine/result.h"
+
+namespace snap::engine::repo {
+
+inline constexpr uint32_t kConfigVersion = 1;  // On disk.
+inline constexpr char kConfigMagic[8] = {'S', 'N', 'A', 'P', 'C', 'O', 'N', 'F'};
+
+struct Config {
+  uint32_t version = kConfigVersion;
+  std::array<std::byte, 16> repo_id{};
+  bool encrypted = true;
+  chunk::ChunkerParams file_chunking;
+  chunk::ChunkerParams dump_chunking{64 * 1024, 128 * 1024, 1024 * 1024};
+  int32_t zstd_level = 3;
+  uint32_t pack_target_size = 16u << 20;  // packs close once they pass this
+
+  std::string RepoIdHex() const { return ToHex(repo_id); }
+  void EncodeTo(Buffer* out) const;
+  // Corruption on bad magic, checksum or values out of range; NotSupported
+  // for a newer version.
+  static Result<Config> Decode(ByteSpan in);
+};
+
+}  // namespace snap::engine::repo

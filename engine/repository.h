@@ -1,0 +1,125 @@
+// Repository: an open snapctl repository (DESIGN.md "Repository on disk").
+//
+// Owns the object store (packs, keys, config, snapshot records), the local
+// RocksDB index and the keys. Reading chunks and committing snapshots go
+// through it; writing chunks goes through a PackSink (repo/pack_sink.h).
+// Thread-safe after Open: every method may be called concurrently.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/chunk/chunker.h"
+#include "engine/codec/crypto.h"
+#include "engine/index/catalog.h"
+#include "engine/index/chunk_index.h"
+#include "engine/index/files_cache.h"
+#include "engine/index/kv_store.h"
+#include "engine/pack/pack_format.h"
+#include "engine/repo/config.h"
+#include "engine/repo/key_file.h"
+#include "engine/result.h"
+#include "engine/snapshot/snapshot_record.h"
+#include "engine/snapshot/tree.h"
+#include "engine/store/object_store.h"
+
+namespace snap::engine {
+
+// How to unlock the keys: a passphrase, or the path of a key file; when
+// neither is given, the key file at DefaultKeyFilePath(repo id) is tried.
+struct Credentials {
+  std::optional<std::string> passphrase;
+  std::optional<std::string> key_file;
+};
+
+struct InitOptions {
+  bool encrypted = true;
+  std::optional<std::string> passphrase;  // wraps the keys; else a key file
+  std::string key_file;                   // where to write it; default path when empty
+  repo::Config config;                    // chunking, zstd level, pack size
+  codec::ScryptParams scrypt;
+};
+
+struct InitResult {
+  std::string repo_id;
+  std::string key_file;  // set when a key file was written
+};
+
+// $SNAPCTL_KEY_DIR, else $XDG_CONFIG_HOME/snapctl/keys, else
+// $HOME/.config/snapctl/keys; the file is <repo-id>.key.
+std::string DefaultKeyFilePath(const std::string& repo_id_hex);
+
+class Repository {
+ public:
+  // Creates a repository in `dir` (which must be absent or empty).
+  static Result<InitResult> Init(const std::string& dir, const InitOptions& opts);
+  static Result<std::unique_ptr<Repository>> Open(const std::string& dir,
+                                                  const Credentials& creds);
+  ~Repository();
+
+  const std::string& dir() const { return dir_; }
+  const repo::Config& config() const { return config_; }
+  bool encrypted() const { return config_.encrypted; }
+  store::ObjectStore& store() const { return *store_; }
+  index::KvStore& kv() const { return *kv_; }
+  index::ChunkIndex& chunk_index() const { return *chunk_index_; }
+  index::Catalog& catalog() const { return *catalog_; }
+  index::FilesCache& files_cache() const { return *files_cache_; }
+  const chunk::GearTable& gear() const { return gear_; }
+
+  ChunkId Hash(ByteSpan plain) const { return hasher_.Hash(plain); }
+
+  // Compresses (when it shrinks) and seals (when encrypted) `plain` into a
+  // frame payload; sets header->flags and raw_length. `delta_base`, when
+  // given, makes a zstd delta against it (header->refs[0] must name it).
+  void EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* payload,
+                     const Buffer* delta_base = nullptr) const;
+  // Inverse of EncodePayload for a verified frame: opens, decompresses and
+  // checks the plaintext hashes to the frame's ID. Corruption names the ID.
+  Result<Buffer> DecodePayload(const pack::DecodedFrame& frame) const;
+
+  // Reads, verifies and decodes one chunk by ID. NotFound when unindexed.
+  Result<Buffer> ReadChunk(const ChunkId& id) const;
+  Result<snapshot::Tree> ReadTree(const ChunkId& id) const;
+
+  // Writes the sealed record under snapshots/ (the commit point), then the
+  // catalog. Returns the snapshot ID.
+  Result<ChunkId> CommitSnapshot(const snapshot::SnapshotRecord& record);
+  Result<snapshot::SnapshotRecord> LoadSnapshot(const ChunkId& id) const;
+
+  struct SnapshotInfo {
+    ChunkId id;
+    snapshot::SnapshotRecord record;
+  };
+  // All snapshots, oldest first.
+  Result<std::vector<SnapshotInfo>> ListSnapshots() const;
+  // Resolves "latest", a unique ID prefix, or (when `at_ns` is set and spec
+  // is "latest" or empty) the last snapshot at or before at_ns.
+  Result<SnapshotInfo> ResolveSnapshot(std::string_view spec,
+                                       std::optional<int64_t> at_ns = std::nullopt) const;
+
+  // Re-reads snapshots/ and makes the catalog match it (cheap: one listing).
+  Status SyncCatalog();
+
+  static std::string PackKey(const index::PackId& pack);
+  static std::string SnapshotKey(const ChunkId& id);
+
+ private:
+  Repository() = default;
+
+  std::string dir_;
+  repo::Config config_;
+  repo::MasterKeys keys_;
+  codec::KeyedHasher hasher_{codec::Key256{}};
+  std::unique_ptr<codec::Sealer> sealer_;  // null when unencrypted
+  chunk::GearTable gear_{};
+  std::unique_ptr<store::ObjectStore> store_;
+  std::unique_ptr<index::KvStore> kv_;
+  std::unique_ptr<index::ChunkIndex> chunk_index_;
+  std::unique_ptr<index::Catalog> catalog_;
+  std::unique_ptr<index::FilesCache> files_cache_;
+};
+
+}  // namespace snap::engine

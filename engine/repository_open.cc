@@ -1,0 +1,156 @@
+// Repository::Init and Repository::Open: config, keys and the local index.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/repository.h"
+
+namespace snap::engine {
+namespace {
+
+constexpr std::string_view kConfigKey = "config";
+constexpr std::string_view kKeyFileKey = "keys/master";
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+Status WriteSecretFile(const std::string& path, std::string_view text) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) return Status::IOError(path + ": cannot create its directory: " + ec.message());
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno(tmp + ": open", errno);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  int err = errno;
+  ::close(fd);
+  if (!ok) return Status::FromErrno(tmp + ": write", err);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno(path + ": rename", errno);
+  return Status::OK();
+}
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot read the key file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<codec::Key256> KekFor(const repo::KeyFile& kf, const Credentials& creds,
+                             const std::string& repo_id_hex) {
+  if (kf.wrap == repo::WrapKind::kPassphrase) {
+    if (!creds.passphrase)
+      return Status::InvalidArgument(
+          "repository is protected by a passphrase: set SNAPCTL_PASSWORD or pass "
+          "--password-file");
+    return codec::DeriveFromPassphrase(*creds.passphrase, kf.salt, kf.scrypt);
+  }
+  std::string path = creds.key_file.value_or(DefaultKeyFilePath(repo_id_hex));
+  Result<std::string> text = ReadSmallFile(path);
+  if (!text.ok())
+    return Status::InvalidArgument(text.status().message() +
+                                   " (pass --key-file or set SNAPCTL_KEY_FILE)");
+  Result<codec::Key256> kek = repo::DecodeKekFile(*text);
+  if (!kek.ok()) return kek.status().WithContext(path);
+  return kek;
+}
+
+}  // namespace
+
+std::string DefaultKeyFilePath(const std::string& repo_id_hex) {
+  std::string home = EnvOr("HOME", "/root");
+  std::string config = EnvOr("XDG_CONFIG_HOME", home + "/.config");
+  std::string dir = EnvOr("SNAPCTL_KEY_DIR", config + "/snapctl/keys");
+  return dir + "/" + repo_id_hex + ".key";
+}
+
+Result<InitResult> Repository::Init(const std::string& dir, const InitOptions& opts) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
+    return Status::InvalidArgument(dir + ": not empty; a repository is created in a new or empty "
+                                         "directory");
+  SNAP_RETURN_IF_ERROR(opts.config.file_chunking.Validate().WithContext("file chunking"));
+  SNAP_RETURN_IF_ERROR(opts.config.dump_chunking.Validate().WithContext("dump chunking"));
+  SNAP_ASSIGN_OR_RETURN(auto store, store::OpenLocalStore(dir));
+  repo::Config config = opts.config;
+  config.encrypted = opts.encrypted;
+  codec::RandomBytes(config.repo_id);
+  InitResult result;
+  result.repo_id = config.RepoIdHex();
+
+  repo::MasterKeys keys = repo::MasterKeys::Generate();
+  repo::KeyFile kf;
+  if (!opts.encrypted) {
+    kf = repo::KeyFile::Wrap(keys, repo::WrapKind::kClear, {}, config.repo_id);
+  } else if (opts.passphrase) {
+    std::array<std::byte, 16> salt;
+    codec::RandomBytes(salt);
+    SNAP_ASSIGN_OR_RETURN(codec::Key256 kek,
+                          codec::DeriveFromPassphrase(*opts.passphrase, salt, opts.scrypt));
+    kf = repo::KeyFile::Wrap(keys, repo::WrapKind::kPassphrase, kek, config.repo_id);
+    kf.salt = salt;
+    kf.scrypt = opts.scrypt;
+  } else {
+    codec::Key256 kek = codec::RandomKey();
+    result.key_file = opts.key_file.empty() ? DefaultKeyFilePath(result.repo_id) : opts.key_file;
+    SNAP_RETURN_IF_ERROR(WriteSecretFile(result.key_file, repo::EncodeKekFile(kek)));
+    kf = repo::KeyFile::Wrap(keys, repo::WrapKind::kKeyFile, kek, config.repo_id);
+  }
+  Buffer kf_bytes, config_bytes;
+  kf.EncodeTo(&kf_bytes);
+  config.EncodeTo(&config_bytes);
+  // Keys before config: a directory with a config is a repository.
+  SNAP_RETURN_IF_ERROR(store->PutIfAbsent(kKeyFileKey, kf_bytes).status());
+  SNAP_RETURN_IF_ERROR(store->PutIfAbsent(kConfigKey, config_bytes).status());
+  for (const char* sub : {"/packs", "/snapshots", "/locks"})
+    std::filesystem::create_directories(dir + sub, ec);
+  return result;
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
+                                                     const Credentials& creds) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return Status::NotFound(dir + ": no such repository (run `snapctl init` first)");
+  SNAP_ASSIGN_OR_RETURN(auto store, store::OpenLocalStore(dir));
+  Result<Buffer> config_bytes = store->Get(kConfigKey);
+  if (!config_bytes.ok())
+    return Status::NotFound(dir + ": not a snapctl repository (no config; run `snapctl init`)");
+  SNAP_ASSIGN_OR_RETURN(repo::Config config,
+                        repo::Config::Decode(*config_bytes));
+  SNAP_ASSIGN_OR_RETURN(Buffer kf_bytes, store->Get(kKeyFileKey));
+  SNAP_ASSIGN_OR_RETURN(repo::KeyFile kf, repo::KeyFile::Decode(kf_bytes));
+  codec::Key256 kek{};
+  if (kf.wrap != repo::WrapKind::kClear) {
+    SNAP_ASSIGN_OR_RETURN(kek, KekFor(kf, creds, config.RepoIdHex()));
+  }
+  SNAP_ASSIGN_OR_RETURN(repo::MasterKeys keys, kf.Unwrap(kek, config.repo_id));
+
+  std::unique_ptr<Repository> r(new Repository());
+  r->dir_ = dir;
+  r->config_ = config;
+  r->keys_ = keys;
+  r->hasher_ = codec::KeyedHasher(keys.id);
+  if (config.encrypted) r->sealer_ = std::make_unique<codec::Sealer>(keys.seal);
+  r->gear_ = chunk::MakeGearTable(keys.gear_seed);
+  r->store_ = std::move(store);
+  SNAP_ASSIGN_OR_RETURN(r->kv_, index::OpenRocksKv(dir + "/index"));
+  r->chunk_index_ = std::make_unique<index::ChunkIndex>(r->kv_.get());
+  r->catalog_ = std::make_unique<index::Catalog>(r->kv_.get());
+  r->files_cache_ = std::make_unique<index::FilesCache>(r->kv_.get());
+  SNAP_RETURN_IF_ERROR(r->SyncCatalog());
+  return r;
+}
+
+Repository::~Repository() = default;
+
+}  // namespace snap::engine

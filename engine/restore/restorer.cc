@@ -1,0 +1,121 @@
+#include "engine/restore/restorer.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace snap::engine::restore {
+namespace {
+
+std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+
+bool SameMeta(const snapshot::Node& want, const snapshot::Node& have, bool owners) {
+  return want.type == have.type && want.size == have.size && want.mtime_ns == have.mtime_ns &&
+         want.mode == have.mode && want.xattrs == have.xattrs &&
+         (!owners || (want.uid == have.uid && want.gid == have.gid));
+}
+
+}  // namespace
+
+Restorer::Restorer(const Repository& repo, const RestoreOptions& opts)
+    : repo_(repo), opts_(opts), includes_(opts.includes) {}
+
+Status Restorer::RestoreSource(int parent_fd, const std::string& name, const snapshot::Node& node,
+                               const std::string& display) {
+  links_.clear();
+  DirCtx parent;
+  parent.fixed_fd = parent_fd;
+  parent.display = display;
+  DirCtx root;
+  root.parent = &parent;
+  root.name = name;
+  root.node = &node;
+  root.display = display;
+  source_root_ = &root;
+  if (!opts_.delta) {
+    Result<struct stat> st = fs::StatAt(parent_fd, name);
+    if (st.ok() && S_ISDIR(st->st_mode)) {
+      Result<fs::Fd> d = fs::OpenDirAt(parent_fd, name);
+      if (d.ok()) {
+        SNAP_ASSIGN_OR_RETURN(auto names, fs::ListDir(d->get()));
+        if (!names.empty())
+          return Status::InvalidArgument(display + ": not empty; restore into an empty "
+                                                   "directory, or pass --delta to update it");
+      }
+    } else if (st.ok()) {
+      return Status::InvalidArgument(display + ": exists and is not a directory");
+    }
+  }
+  return RestoreDir(&root, includes_.empty());
+}
+
+Status Restorer::EnsureDir(DirCtx* dir) {
+  if (dir->fixed_fd >= 0 || dir->fd.valid()) return Status::OK();
+  SNAP_RETURN_IF_ERROR(EnsureDir(dir->parent));
+  int pfd = dir->parent->fixed_fd >= 0 ? dir->parent->fixed_fd : dir->parent->fd.get();
+  Result<fs::Fd> fd = fs::MakeDirAt(pfd, dir->name, opts_.delta);
+  if (!fd.ok()) return fd.status().WithContext(dir->display);
+  dir->fd = std::move(*fd);
+  stats_.dirs++;
+  progress_.dirs++;
+  return Status::OK();
+}
+
+Status Restorer::RestoreDir(DirCtx* dir, bool included) {
+  if (!dir->node->subtree) return Status::Corruption(dir->display + ": directory without a tree");
+  Result<snapshot::Tree> tree = repo_.ReadTree(*dir->node->subtree);
+  if (!tree.ok()) return tree.status().WithContext(dir->display);
+  if (included) SNAP_RETURN_IF_ERROR(EnsureDir(dir));
+  for (const snapshot::Node& child : tree->nodes)
+    SNAP_RETURN_IF_ERROR(RestoreChild(dir, child, included));
+  if (dir->fd.valid() && opts_.delta && includes_.empty())
+    SNAP_RETURN_IF_ERROR(RemoveExtraneous(dir, *tree));
+  return FinishDir(dir);
+}
+
+Status Restorer::FinishDir(DirCtx* dir) {
+  if (!dir->fd.valid()) return Status::OK();
+  int pfd = dir->parent->fixed_fd >= 0 ? dir->parent->fixed_fd : dir->parent->fd.get();
+  dir->fd = fs::Fd();
+  return ApplyMeta(pfd, dir->name, *dir->node);
+}
+
+Status Restorer::RestoreChild(DirCtx* dir, const snapshot::Node& node, bool included) {
+  if (!snapshot::IsValidName(node.name))
+    return Status::Corruption(dir->display + ": refusing entry with unsafe name");
+  std::string rel = Join(dir->rel, node.name);
+  bool inc = included || includes_.Matches(rel);
+  if (node.type == snapshot::NodeType::kDir) {
+    DirCtx sub;
+    sub.parent = dir;
+    sub.name = node.name;
+    sub.node = &node;
+    sub.rel = rel;
+    sub.display = dir->display + "/" + node.name;
+    return RestoreDir(&sub, inc);
+  }
+  if (!inc) return Status::OK();
+  SNAP_RETURN_IF_ERROR(EnsureDir(dir));
+  std::string display = dir->display + "/" + node.name;
+  if (node.type == snapshot::NodeType::kFile) return RestoreFile(dir, node, rel);
+  stats_.others++;
+  if (opts_.delta) {
+    SNAP_ASSIGN_OR_RETURN(bool same, IsUnchanged(dir, node));
+    if (same) return Status::OK();
+  }
+  Status s = fs::MakeSpecialAt(dir->fd.get(), node.name, node, opts_.delta);
+  if (!s.ok()) return s.WithContext(display);
+  return ApplyMeta(dir->fd.get(), node.name, node);
+}
+
+Status Restorer::ApplyMeta(int dirfd, const std::string& name, const snapshot::Node& node) {
+  Status s = fs::ApplyMetadata(dirfd, name, node, opts_.restore_owners, &stats_.xattr_failures);
+  return s;
+}
+
+void Restorer::Report(const std::string& display) {
+  if (!opts_.progress) return;
+  progress_.current = display;
+  opts_.progress(progress_);
+}
+
+}  // namespace snap::engine::restore

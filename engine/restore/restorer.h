@@ -1,0 +1,59 @@
+// Restorer: the tree walk behind engine/restore.h. Not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "engine/capture/glob.h"
+#include "engine/fs/fs.h"
+#include "engine/restore.h"
+
+namespace snap::engine::restore {
+
+// A directory on the way down, created only when something is written in
+// it (so --include restores no empty directories around what it matches).
+struct DirCtx {
+  DirCtx* parent = nullptr;
+  std::string name;            // in parent
+  const snapshot::Node* node;  // metadata to apply when done
+  std::string rel;             // relative to the source root ("" for it)
+  std::string display;         // for messages
+  fs::Fd fd;                   // valid once ensured
+  int fixed_fd = -1;           // the target's parent: never created
+};
+
+class Restorer {
+ public:
+  Restorer(const Repository& repo, const RestoreOptions& opts);
+  // Restores `node` (a source's wrapper node) as `name` inside `parent_fd`.
+  Status RestoreSource(int parent_fd, const std::string& name, const snapshot::Node& node,
+                       const std::string& display);
+  const RestoreStats& stats() const { return stats_; }
+  void set_total_bytes(uint64_t total) { progress_.bytes_total = total; }
+
+ private:
+  Status RestoreDir(DirCtx* dir, bool included);
+  Status RestoreChild(DirCtx* dir, const snapshot::Node& node, bool included);
+  Status EnsureDir(DirCtx* dir);
+  Status FinishDir(DirCtx* dir);
+  Status RestoreFile(DirCtx* dir, const snapshot::Node& node, const std::string& rel);
+  Status WriteContent(int fd, const snapshot::Node& node, const std::string& what, bool compare);
+  Result<bool> IsUnchanged(DirCtx* dir, const snapshot::Node& node);
+  Status RemoveExtraneous(DirCtx* dir, const snapshot::Tree& tree);
+  Status ApplyMeta(int dirfd, const std::string& name, const snapshot::Node& node);
+  void Report(const std::string& display);
+
+  const Repository& repo_;
+  const RestoreOptions& opts_;
+  capture::GlobSet includes_;
+  RestoreStats stats_;
+  RestoreProgress progress_;
+  // hardlink group -> path (relative to the source target) of its first copy
+  std::map<uint64_t, std::string> links_;
+  DirCtx* source_root_ = nullptr;
+};
+
+}  // namespace snap::engine::restore

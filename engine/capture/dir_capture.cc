@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include "engine/fs/fs.h"
 #include "engine/repository.h"
@@ -26,16 +27,30 @@ int64_t Ns(const struct timespec& ts) {
 }
 
 // The source root's own metadata (restored onto TARGET/NAME).
-snapshot::Node RootNode(const struct stat& st) {
+// Read through its parent so names and xattrs come as for any directory;
+// falls back to the bare stat for "/".
+snapshot::Node RootNode(const std::string& path, const struct stat& st) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::canonical(path, ec);
+  if (!ec && p.has_parent_path() && p.has_filename()) {
+    Result<fs::Fd> parent = fs::OpenDirPath(p.parent_path().string());
+    if (parent.ok()) {
+      Result<snapshot::Node> n = fs::NodeFromStat(parent->get(), p.filename().string(), st);
+      if (n.ok()) {
+        n->atime_ns = n->mtime_ns;
+        return std::move(*n);
+      }
+    }
+  }
   snapshot::Node n;
   n.type = snapshot::NodeType::kDir;
   n.mode = st.st_mode & 07777;
   n.uid = st.st_uid;
   n.gid = st.st_gid;
   n.mtime_ns = Ns(st.st_mtim);
-  n.atime_ns = Ns(st.st_atim);
   n.inode = st.st_ino;
   n.links = st.st_nlink;
+  n.atime_ns = n.mtime_ns;
   return n;
 }
 
@@ -72,7 +87,7 @@ Result<ChunkId> DirCapture::Run() {
   if (::fstat(root->get(), &st) != 0)
     return Status::FromErrno("source " + source_.name + ": fstat " + source_.path, errno);
   SNAP_ASSIGN_OR_RETURN(ChunkId content, CaptureDir(root->get(), ""));
-  snapshot::Node top = RootNode(st);
+  snapshot::Node top = RootNode(source_.path, st);
   top.name = source_.name;
   top.subtree = content;
   snapshot::Tree wrapper;
@@ -119,6 +134,10 @@ Status DirCapture::CaptureEntries(int dirfd, const std::string& rel,
     if (node.status().code() == Status::Code::kNotSupported) continue;
     if (node.status().IsNotFound()) continue;
     if (!node.ok()) return node.status().WithContext(Display(path));
+    // Access times are not kept: reading the tree moves them, and a moving
+    // atime would change every tree ID and defeat dedup. Restore sets the
+    // atime to the mtime.
+    node->atime_ns = node->mtime_ns;
     if (node->type == snapshot::NodeType::kDir) {
       Result<fs::Fd> sub = fs::OpenDirAt(dirfd, kept[i]);
       if (sub.status().IsNotFound()) continue;
@@ -185,6 +204,7 @@ Status DirCapture::ReadFile(int dirfd, const std::string& rel, snapshot::Node* n
     node->content = std::move(content);
     node->size = bytes;
     node->mtime_ns = Ns(after.st_mtim);
+    node->atime_ns = node->mtime_ns;
     if (stable) {
       index::FilesCache::Put(source_.name, rel, {StampOf(after), node->content},
                              &files_cache_batch_);

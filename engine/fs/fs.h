@@ -7,6 +7,7 @@
 // syscall. Functions are thread-safe (no shared state but the name caches).
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>

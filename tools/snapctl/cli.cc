@@ -1,0 +1,137 @@
+#include "tools/snapctl/cli.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace snap::cli {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"snapctl: deduplicating, encrypted snapshots of directories and dumps"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+  Globals g;
+  g.repo = Env("SNAPCTL_REPO");
+  g.password_file = Env("SNAPCTL_PASSWORD_FILE");
+  g.key_file = Env("SNAPCTL_KEY_FILE");
+  app.add_option("--repo,-r", g.repo, "repository directory (or SNAPCTL_REPO)");
+  app.add_option("--password-file", g.password_file, "file holding the passphrase");
+  app.add_option("--key-file", g.key_file, "key file unlocking the repository");
+  app.add_flag("--json", g.json, "machine-readable output");
+  app.add_flag("-q,--quiet", g.quiet, "print nothing but errors");
+  RegisterInit(app, g);
+  RegisterSnapshot(app, g);
+  RegisterList(app, g);
+  RegisterLs(app, g);
+  RegisterDiff(app, g);
+  RegisterRestore(app, g);
+  RegisterCheck(app, g);
+  RegisterStats(app, g);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  try {
+    return g.run ? g.run() : kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "snapctl: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+engine::Result<std::string> ReadPassphrase(const Globals& g) {
+  if (!g.password_file.empty()) {
+    std::ifstream in(g.password_file);
+    if (!in) return engine::Status::InvalidArgument(g.password_file + ": cannot read password file");
+    std::string line;
+    std::getline(in, line);
+    if (line.empty()) return engine::Status::InvalidArgument(g.password_file + ": empty password");
+    return line;
+  }
+  std::string env = Env("SNAPCTL_PASSWORD");
+  if (!env.empty()) return env;
+  return engine::Status::NotFound("no passphrase");
+}
+
+engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g) {
+  if (g.repo.empty())
+    return engine::Status::InvalidArgument("no repository given: pass --repo DIR or set SNAPCTL_REPO");
+  engine::Credentials c;
+  engine::Result<std::string> pass = ReadPassphrase(g);
+  if (pass.ok()) c.passphrase = *pass;
+  else if (!pass.status().IsNotFound()) return pass.status();
+  if (!g.key_file.empty()) c.key_file = g.key_file;
+  return engine::Repository::Open(g.repo, c);
+}
+
+int Fail(const Globals& g, const engine::Status& s) {
+  if (g.json) {
+    PrintJson({{"error", s.message()}, {"code", std::string(engine::CodeName(s.code()))}});
+  }
+  std::cerr << "snapctl: " << s.message() << "\n";
+  return kExitFailure;
+}
+
+void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+
+std::string FormatTime(int64_t ns) {
+  std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+engine::Result<int64_t> ParseTime(std::string_view text) {
+  std::string t(text);
+  for (char& c : t)
+    if (c == ' ') c = 'T';
+  bool utc_suffix = !t.empty() && (t.back() == 'Z' || t.back() == 'z');
+  if (utc_suffix) t.pop_back();
+  std::tm tm{};
+  const char* formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"};
+  for (const char* f : formats) {
+    tm = {};
+    const char* end = strptime(t.c_str(), f, &tm);
+    if (end && *end == '\0') {
+      std::time_t secs = timegm(&tm);
+      return static_cast<int64_t>(secs) * 1000000000 + 999999999;  // the whole second counts
+    }
+  }
+  return engine::Status::InvalidArgument("cannot read time '" + std::string(text) +
+                                         "': use 2026-11-20T03:00[:00] (UTC)");
+}
+
+std::string HumanBytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+bool ShowProgress(const Globals& g) { return !g.quiet && !g.json && isatty(STDERR_FILENO); }
+
+}  // namespace snap::cli

@@ -1,0 +1,59 @@
+// The snapctl command line: global options, shared helpers, and one
+// Register<Verb> per subcommand (cmd_<verb>.cc). Exit codes: 0 success,
+// 1 the operation failed (message on stderr), 2 usage error, 3 check found
+// problems.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "engine/repository.h"
+#include "engine/result.h"
+
+namespace snap::cli {
+
+struct Globals {
+  std::string repo;           // --repo or SNAPCTL_REPO
+  std::string password_file;  // --password-file or SNAPCTL_PASSWORD_FILE
+  std::string key_file;       // --key-file or SNAPCTL_KEY_FILE
+  bool json = false;
+  bool quiet = false;
+  // Set by the chosen subcommand; returns the exit code.
+  std::function<int()> run;
+};
+
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitCheckFailed = 3;
+
+// Runs snapctl with argv; returns the exit code. Never throws.
+int RunCli(int argc, char** argv);
+
+void RegisterInit(CLI::App& app, Globals& g);
+void RegisterSnapshot(CLI::App& app, Globals& g);
+void RegisterList(CLI::App& app, Globals& g);
+void RegisterLs(CLI::App& app, Globals& g);
+void RegisterDiff(CLI::App& app, Globals& g);
+void RegisterRestore(CLI::App& app, Globals& g);
+void RegisterCheck(CLI::App& app, Globals& g);
+void RegisterStats(CLI::App& app, Globals& g);
+
+// Helpers for subcommands.
+engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g);
+engine::Result<std::string> ReadPassphrase(const Globals& g);  // NotFound when none given
+int Fail(const Globals& g, const engine::Status& s);          // prints, returns kExitFailure
+void PrintJson(const nlohmann::json& j);
+std::string FormatTime(int64_t ns);                            // 2026-11-20T03:00:00Z
+// Parses "2026-11-20T03:00", "2026-11-20 03:00:05", "2026-11-20" (UTC
+// unless a trailing Z/offset says otherwise) into ns since the epoch.
+engine::Result<int64_t> ParseTime(std::string_view text);
+std::string HumanBytes(uint64_t n);
+// True when progress should be drawn (stderr is a terminal, not -q/--json).
+bool ShowProgress(const Globals& g);
+
+}  // namespace snap::cli

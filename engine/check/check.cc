@@ -62,7 +62,7 @@ class Checker {
       verified_.insert(e.id);
     });
     if (!scan.ok()) {
-      report_->errors.push_back(key + ": " + scan.status().message());
+      report_->errors.push_back(key + ": " + scan.message());
       // Chunks indexed in this pack but not verified are damaged.
       (void)repo_.chunk_index().ForEach([&](const ChunkId& id, const index::ChunkLocation& l) {
         if (Repository::PackKey(l.pack) == key && !verified_.count(id))

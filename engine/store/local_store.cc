@@ -1,0 +1,361 @@
+// ObjectStore over a local directory. Every call works relative to one
+// directory fd opened at start, so the store has no mutable state and is
+// thread-safe by construction.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/store/object_store.h"
+
+namespace snap::engine::store {
+
+// ---- key rules, shared with mem_store.cc so both stores accept the same keys ----
+namespace internal {
+
+constexpr std::string_view kTempMarker = ".tmp-";
+
+Status ValidateKey(std::string_view key) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument("object key \"" + std::string(key) + "\": " + std::string(why));
+  };
+  if (key.empty()) return bad("empty");
+  if (key.find('\0') != std::string_view::npos) return bad("contains NUL");
+  if (key.front() == '/') return bad("absolute");
+  // Temp files carry the marker; a key with it could never be listed.
+  if (key.find(kTempMarker) != std::string_view::npos) return bad("contains \".tmp-\"");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = std::min(key.find('/', start), key.size());
+    std::string_view part = key.substr(start, end - start);
+    if (part.empty()) return bad("empty component");
+    if (part == "." || part == "..") return bad("'.' or '..' component");
+    start = end + 1;
+  }
+  return Status::OK();
+}
+
+// A prefix is a key whose last component may be partial or empty.
+Status ValidatePrefix(std::string_view prefix) {
+  if (prefix.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("list prefix contains NUL");
+  }
+  size_t slash = prefix.rfind('/');
+  if (slash == std::string_view::npos) return Status::OK();
+  return ValidateKey(prefix.substr(0, slash)).WithContext("list prefix");
+}
+
+// The byte count a Get of [offset, offset+length) reads from an object of
+// `size` bytes, or Corruption when the object is too short.
+Result<uint64_t> RangeLength(std::string_view key, uint64_t size, uint64_t offset,
+                             uint64_t length) {
+  if (offset <= size && (length == ObjectStore::kToEnd || length <= size - offset)) {
+    return length == ObjectStore::kToEnd ? size - offset : length;
+  }
+  std::string want = length == ObjectStore::kToEnd ? "the rest" : std::to_string(length) + " bytes";
+  return Status::Corruption(std::string(key) + ": short object: want " + want + " at offset " +
+                            std::to_string(offset) + ", object has " + std::to_string(size));
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::kTempMarker;
+using internal::RangeLength;
+using internal::ValidateKey;
+using internal::ValidatePrefix;
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Closes now so that a failing close (NFS reports write errors there) is seen.
+  int Close() {
+    int r = ::close(fd_);
+    fd_ = -1;
+    return r;
+  }
+
+ private:
+  int fd_;
+};
+
+Status SysError(std::string_view key, std::string_view call, int err) {
+  return Status::FromErrno(std::string(key) + ": " + std::string(call), err);
+}
+
+bool IsAbsent(int err) { return err == ENOENT || err == ENOTDIR; }
+
+// Splits "a/b/c" into ("a/b", "c"); a top-level key has an empty dir.
+std::pair<std::string, std::string> SplitKey(std::string_view key) {
+  size_t slash = key.rfind('/');
+  if (slash == std::string_view::npos) return {"", std::string(key)};
+  return {std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))};
+}
+
+std::string RandomHex() {
+  thread_local std::mt19937_64 rng{(uint64_t{std::random_device{}()} << 32) ^
+                                   std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+Status WriteAll(int fd, ByteSpan data, std::string_view key) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), std::min<size_t>(data.size(), 1 << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return SysError(key, "write", errno);
+    data = data.subspan(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+
+Status ReadAll(int fd, MutableByteSpan out, uint64_t offset, std::string_view key) {
+  while (!out.empty()) {
+    ssize_t n =
+        ::pread(fd, out.data(), std::min<size_t>(out.size(), 1 << 30), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return SysError(key, "pread", errno);
+    if (n == 0) return Status::Corruption(std::string(key) + ": pread: object shrank");
+    out = out.subspan(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::OK();
+}
+
+// Creates `tmp` in `dirfd` exclusively and makes `data` durable in it.
+Status WriteTemp(int dirfd, const std::string& tmp, ByteSpan data, std::string_view key) {
+  Fd f(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!f.valid()) return SysError(key, "open temp", errno);
+  Status s = WriteAll(f.get(), data, key);
+  if (s.ok() && ::fsync(f.get()) != 0) s = SysError(key, "fsync", errno);
+  if (f.Close() != 0 && s.ok()) s = SysError(key, "close", errno);
+  if (!s.ok()) ::unlinkat(dirfd, tmp.c_str(), 0);
+  return s;
+}
+
+// Moves `tmp` to `name` unless `name` exists; false when it did. Never
+// overwrites, so a racing writer of the same key cannot clobber a winner.
+Result<bool> Publish(int dirfd, const std::string& tmp, const std::string& name,
+                     std::string_view key) {
+  const char* call = "renameat2";
+  int r = ::renameat2(dirfd, tmp.c_str(), dirfd, name.c_str(), RENAME_NOREPLACE);
+  int err = r == 0 ? 0 : errno;
+  if (err == EINVAL || err == ENOSYS) {  // file system without RENAME_NOREPLACE
+    call = "link";
+    err = ::linkat(dirfd, tmp.c_str(), dirfd, name.c_str(), 0) == 0 ? 0 : errno;
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+  } else if (err != 0) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+  }
+  if (err == 0) return true;
+  if (err == EEXIST) return false;
+  return SysError(key, call, err);
+}
+
+int OpenDirFd(int parent, const std::string& path) {
+  return ::openat(parent, path.empty() ? "." : path.c_str(),
+                  O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+Result<Fd> OpenDirAt(int parent, const std::string& path, std::string_view key) {
+  Fd d(OpenDirFd(parent, path));
+  if (!d.valid()) return SysError(key, "open dir " + (path.empty() ? "." : path), errno);
+  return d;
+}
+
+// mkdir -p of `dir` below `root`. A directory entry is durable only once its
+// parent is fsynced, so each directory created here is followed by a fsync
+// of its parent; existing ones cost nothing.
+Result<Fd> MakeDirs(int root, const std::string& dir, std::string_view key) {
+  SNAP_ASSIGN_OR_RETURN(Fd cur, OpenDirAt(root, "", key));
+  size_t start = 0;
+  while (start < dir.size()) {
+    size_t end = std::min(dir.find('/', start), dir.size());
+    std::string part = dir.substr(start, end - start);
+    if (::mkdirat(cur.get(), part.c_str(), 0700) == 0) {
+      if (::fsync(cur.get()) != 0) return SysError(key, "fsync dir", errno);
+    } else if (errno != EEXIST) {
+      return SysError(key, "mkdir " + dir.substr(0, end), errno);
+    }
+    SNAP_ASSIGN_OR_RETURN(cur, OpenDirAt(cur.get(), part, key));
+    start = end + 1;
+  }
+  return cur;
+}
+
+// Names in a directory worth listing: not ".", "..", temp files, or names
+// without `name_prefix`. Read up front so that fn may modify the store.
+Result<std::vector<std::string>> ReadNames(int dirfd, std::string_view name_prefix,
+                                           std::string_view dir_key) {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return SysError(dir_key, "dup", errno);
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    int err = errno;
+    ::close(dup);
+    return SysError(dir_key, "fdopendir", err);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != ".." && name.starts_with(name_prefix) &&
+        name.find(kTempMarker) == std::string_view::npos) {
+      names.emplace_back(name);
+    }
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) return SysError(dir_key, "readdir", err);
+  return names;
+}
+
+using ListFn = std::function<Status(std::string_view key, uint64_t size)>;
+
+class LocalStore final : public ObjectStore {
+ public:
+  explicit LocalStore(Fd root) : root_(std::move(root)) {}
+
+  Result<bool> PutIfAbsent(std::string_view key, ByteSpan data) override;
+  Result<Buffer> Get(std::string_view key, uint64_t offset, uint64_t length) const override;
+  Result<uint64_t> Head(std::string_view key) const override;
+  Status List(std::string_view prefix, const ListFn& fn) const override;
+  Status Delete(std::string_view key) override;
+
+ private:
+  Result<Fd> OpenOrMakeDir(const std::string& dir, std::string_view key) const;
+  Status Walk(int dirfd, const std::string& dir_key, std::string_view name_prefix,
+              const ListFn& fn) const;
+
+  const Fd root_;
+};
+
+Result<Fd> LocalStore::OpenOrMakeDir(const std::string& dir, std::string_view key) const {
+  Result<Fd> d = OpenDirAt(root_.get(), dir, key);
+  if (d.ok() || !d.status().IsNotFound()) return d;
+  return MakeDirs(root_.get(), dir, key);
+}
+
+// Durable with one fsync of the file and one of its directory (plus one per
+// directory newly created on the way).
+Result<bool> LocalStore::PutIfAbsent(std::string_view key, ByteSpan data) {
+  SNAP_RETURN_IF_ERROR(ValidateKey(key));
+  auto [dir, name] = SplitKey(key);
+  SNAP_ASSIGN_OR_RETURN(Fd dirfd, OpenOrMakeDir(dir, key));
+  std::string tmp = name + std::string(kTempMarker) + RandomHex();
+  SNAP_RETURN_IF_ERROR(WriteTemp(dirfd.get(), tmp, data, key));
+  SNAP_ASSIGN_OR_RETURN(bool created, Publish(dirfd.get(), tmp, name, key));
+  if (!created && !Head(key).ok()) {
+    return Status::IOError(std::string(key) + ": name is taken by a directory, not an object");
+  }
+  // Also when the object existed: a concurrent writer may not have synced
+  // the directory yet, and the caller is promised durability either way.
+  if (::fsync(dirfd.get()) != 0) return SysError(key, "fsync dir", errno);
+  return created;
+}
+
+Result<Buffer> LocalStore::Get(std::string_view key, uint64_t offset, uint64_t length) const {
+  SNAP_RETURN_IF_ERROR(ValidateKey(key));
+  std::string k(key);
+  Fd f(::openat(root_.get(), k.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!f.valid()) {
+    int err = errno;
+    return SysError(key, "open", IsAbsent(err) ? ENOENT : err);
+  }
+  struct stat st;
+  if (::fstat(f.get(), &st) != 0) return SysError(key, "fstat", errno);
+  if (!S_ISREG(st.st_mode)) return Status::NotFound(k + ": not an object");
+  SNAP_ASSIGN_OR_RETURN(uint64_t n,
+                        RangeLength(key, static_cast<uint64_t>(st.st_size), offset, length));
+  Buffer out(n);
+  SNAP_RETURN_IF_ERROR(ReadAll(f.get(), out, offset, key));
+  return out;
+}
+
+Result<uint64_t> LocalStore::Head(std::string_view key) const {
+  SNAP_RETURN_IF_ERROR(ValidateKey(key));
+  std::string k(key);
+  struct stat st;
+  if (::fstatat(root_.get(), k.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    int err = errno;
+    return SysError(key, "stat", IsAbsent(err) ? ENOENT : err);
+  }
+  if (!S_ISREG(st.st_mode)) return Status::NotFound(k + ": not an object");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status LocalStore::List(std::string_view prefix, const ListFn& fn) const {
+  SNAP_RETURN_IF_ERROR(ValidatePrefix(prefix));
+  auto [dir, name_prefix] = SplitKey(prefix);
+  Fd d(OpenDirFd(root_.get(), dir));
+  // ENOTDIR: the prefix's directory is an object, which has nothing below it.
+  if (!d.valid()) return IsAbsent(errno) ? Status::OK() : SysError(prefix, "open dir", errno);
+  return Walk(d.get(), dir, name_prefix, fn);
+}
+
+Status LocalStore::Walk(int dirfd, const std::string& dir_key, std::string_view name_prefix,
+                        const ListFn& fn) const {
+  SNAP_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadNames(dirfd, name_prefix, dir_key));
+  for (const std::string& name : names) {
+    std::string key = dir_key.empty() ? name : dir_key + "/" + name;
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // deleted while we listed
+      return SysError(key, "stat", errno);
+    }
+    if (S_ISREG(st.st_mode)) {
+      SNAP_RETURN_IF_ERROR(fn(key, static_cast<uint64_t>(st.st_size)));
+    } else if (S_ISDIR(st.st_mode)) {
+      Result<Fd> sub = OpenDirAt(dirfd, name, key);
+      if (!sub.ok() && sub.status().IsNotFound()) continue;
+      if (!sub.ok()) return sub.status();
+      SNAP_RETURN_IF_ERROR(Walk(sub->get(), key, "", fn));
+    }
+  }
+  return Status::OK();
+}
+
+Status LocalStore::Delete(std::string_view key) {
+  SNAP_RETURN_IF_ERROR(ValidateKey(key));
+  std::string k(key);
+  if (::unlinkat(root_.get(), k.c_str(), 0) != 0) {
+    // EISDIR: a directory is not an object, so there is none to delete.
+    if (IsAbsent(errno) || errno == EISDIR) return Status::OK();
+    return SysError(key, "unlink", errno);
+  }
+  SNAP_ASSIGN_OR_RETURN(Fd dirfd, OpenDirAt(root_.get(), SplitKey(key).first, key));
+  if (::fsync(dirfd.get()) != 0) return SysError(key, "fsync dir", errno);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root) {
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  if (ec) return Status::IOError(root + ": mkdir: " + ec.message());
+  Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return SysError(root, "open", errno);
+  return std::unique_ptr<ObjectStore>(new LocalStore(std::move(fd)));
+}
+
+}  // namespace snap::engine::store

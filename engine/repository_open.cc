@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/check.h"
 #include "engine/repository.h"
 
 namespace snap::engine {
@@ -143,11 +144,18 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
   if (config.encrypted) r->sealer_ = std::make_unique<codec::Sealer>(keys.seal);
   r->gear_ = chunk::MakeGearTable(keys.gear_seed);
   r->store_ = std::move(store);
+  bool fresh_index = !std::filesystem::exists(dir + "/index", ec);
   SNAP_ASSIGN_OR_RETURN(r->kv_, index::OpenRocksKv(dir + "/index"));
   r->chunk_index_ = std::make_unique<index::ChunkIndex>(r->kv_.get());
   r->catalog_ = std::make_unique<index::Catalog>(r->kv_.get());
   r->files_cache_ = std::make_unique<index::FilesCache>(r->kv_.get());
-  SNAP_RETURN_IF_ERROR(r->SyncCatalog());
+  if (fresh_index) {
+    // The index is a cache: a lost one is rebuilt from the packs before use.
+    SNAP_ASSIGN_OR_RETURN(RebuildReport rebuilt, RebuildIndex(*r));
+    (void)rebuilt;
+  } else {
+    SNAP_RETURN_IF_ERROR(r->SyncCatalog());
+  }
   return r;
 }
 

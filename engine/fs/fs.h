@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/result.h"
 #include "engine/snapshot/tree.h"
@@ -85,14 +86,18 @@ Status LinkAt(int existing_dirfd, std::string_view existing, int dirfd, std::str
 // Removes a file or, recursively, a directory tree (never following links).
 Status RemoveAt(int dirfd, std::string_view name);
 
-// Writes `data` at `offset`, as holes when it is all zeros (lseek past it);
-// the caller ftruncates to the final size so trailing holes exist.
+// Writes `data` at `offset`; all-zero runs become holes (skipped past the
+// end of file, punched over existing data), so sparse files stay sparse and
+// an in-place update leaves no stale bytes. The caller ftruncates to the
+// final size so trailing holes exist.
 Status WriteAt(int fd, uint64_t offset, ByteSpan data, std::string_view what);
 
-// Applies metadata to `name` in `dirfd`: xattrs, then owner (lchown; only
-// when `as_root`, else skipped), then mode (not for symlinks), then
-// atime/mtime in ns (utimensat, AT_SYMLINK_NOFOLLOW). Unsupported xattrs
-// are skipped and counted in *xattr_failures when given.
+// Applies metadata to `name` in `dirfd`: owner first (lchown; only when
+// `as_root`: chown drops security.capability and setuid bits), then xattrs
+// (before chmod: a read-only mode would refuse them), then mode (not for
+// symlinks), then atime/mtime in ns (utimensat, AT_SYMLINK_NOFOLLOW).
+// Xattrs the file system refuses are skipped and counted in
+// *xattr_failures when given.
 Status ApplyMetadata(int dirfd, std::string_view name, const snapshot::Node& node, bool as_root,
                      int* xattr_failures = nullptr);
 

@@ -208,7 +208,8 @@ Key256 RandomKey() {
 std::array<std::byte, 32> Sha256(ByteSpan data) {
   std::array<std::byte, 32> out;
   unsigned int n = 0;
-  if (EVP_Digest(data.data(), data.size(), U8(MutableByteSpan(out)), &n, Sha256Md(), nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), U8(MutableByteSpan(out)), &n, Sha256Md(), nullptr) !=
+      1) {
     Die("SHA256");
   }
   return out;

@@ -40,7 +40,7 @@ class KeyedHasher {
 
 // AEAD sealing of payloads with AES-256-GCM (see FORMAT.md "Sealed payload"):
 //   sealed = salt(16) | nonce(12) | ciphertext | tag(16)
-// The cipher key of each payload is HMAC-SHA-256(master, "seal" | salt) with
+// The cipher key of each payload is HMAC-SHA-256(master, "snapctl-seal-v1" | salt) with
 // a fresh random salt, so nonce reuse under one cipher key needs a 128-bit
 // salt collision *and* a 96-bit nonce collision. `aad` (e.g. the chunk ID)
 // is authenticated, binding a payload to the name it is stored under.

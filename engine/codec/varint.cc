@@ -65,6 +65,8 @@ bool Decoder::GetVarint(uint64_t* v) {
     auto b = static_cast<uint8_t>(in_[pos_++]);
     // The tenth byte may only carry the top bit of a 64-bit value.
     if (shift == 63 && b > 1) return Fail();
+    // Only the shortest encoding is accepted: one value, one byte string.
+    if (b == 0 && shift > 0) return Fail();
     r |= static_cast<uint64_t>(b & 0x7f) << shift;
     if ((b & 0x80) == 0) {
       *v = r;

@@ -42,6 +42,23 @@ nlohmann::json StatsJson(const engine::snapshot::SourceStats& s) {
           {"stored_bytes", s.stored_bytes}};
 }
 
+// The size of the newest snapshot of the same sources: the ETA's estimate.
+uint64_t PreviousSize(const engine::Repository& repo, const engine::CaptureOptions& opts) {
+  auto all = repo.ListSnapshots();
+  if (!all.ok()) return 0;
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+    uint64_t total = 0;
+    size_t matched = 0;
+    for (const auto& src : opts.sources)
+      if (const auto* r = it->record.FindSource(src.name)) {
+        total += r->stats.bytes;
+        matched++;
+      }
+    if (matched == opts.sources.size()) return total;
+  }
+  return 0;
+}
+
 int Run(const Globals& g, const SnapshotArgs& a) {
   engine::CaptureOptions opts;
   for (const std::string& spec : a.sources) {
@@ -57,8 +74,10 @@ int Run(const Globals& g, const SnapshotArgs& a) {
   auto repo = OpenRepo(g);
   if (!repo.ok()) return Fail(g, repo.status());
   ProgressLine line(ShowProgress(g));
+  uint64_t estimate = PreviousSize(**repo, opts);
   opts.progress = [&](const engine::CaptureProgress& p) {
-    line.Update(p.files, p.bytes_read, 0, p.current);
+    // Bytes seen (read or found unchanged) against the last snapshot's size.
+    line.Update(p.files, p.bytes_total_seen, estimate, p.current);
   };
   engine::Result<engine::CaptureResult> r = engine::TakeSnapshot(**repo, opts);
   line.Done();

@@ -55,8 +55,13 @@ class Repository {
  public:
   // Creates a repository in `dir` (which must be absent or empty).
   static Result<InitResult> Init(const std::string& dir, const InitOptions& opts);
+  // kReadOnly opens the index without its lock when a writer holds it:
+  // reading commands (list, ls, restore, check) then work during a running
+  // snapshot, seeing the index as of the open.
+  enum class Mode { kReadWrite, kReadOnly };
   static Result<std::unique_ptr<Repository>> Open(const std::string& dir,
-                                                  const Credentials& creds);
+                                                  const Credentials& creds,
+                                                  Mode mode = Mode::kReadWrite);
   ~Repository();
 
   const std::string& dir() const { return dir_; }

@@ -118,7 +118,7 @@ Result<InitResult> Repository::Init(const std::string& dir, const InitOptions& o
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
-                                                     const Credentials& creds) {
+                                                     const Credentials& creds, Mode mode) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return Status::NotFound(dir + ": no such repository (run `snapctl init` first)");
@@ -145,7 +145,17 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
   r->gear_ = chunk::MakeGearTable(keys.gear_seed);
   r->store_ = std::move(store);
   bool fresh_index = !std::filesystem::exists(dir + "/index", ec);
-  SNAP_ASSIGN_OR_RETURN(r->kv_, index::OpenRocksKv(dir + "/index"));
+  Result<std::unique_ptr<index::KvStore>> kv = index::OpenRocksKv(dir + "/index");
+  bool read_only = false;
+  if (!kv.ok() && kv.status().code() == Status::Code::kUnavailable && mode == Mode::kReadOnly &&
+      !fresh_index) {
+    index::RocksOptions ro;
+    ro.read_only = true;
+    kv = index::OpenRocksKv(dir + "/index", ro);
+    read_only = true;
+  }
+  if (!kv.ok()) return kv.status();
+  r->kv_ = std::move(*kv);
   r->chunk_index_ = std::make_unique<index::ChunkIndex>(r->kv_.get());
   r->catalog_ = std::make_unique<index::Catalog>(r->kv_.get());
   r->files_cache_ = std::make_unique<index::FilesCache>(r->kv_.get());
@@ -153,7 +163,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
     // The index is a cache: a lost one is rebuilt from the packs before use.
     SNAP_ASSIGN_OR_RETURN(RebuildReport rebuilt, RebuildIndex(*r));
     (void)rebuilt;
-  } else {
+  } else if (!read_only) {
     SNAP_RETURN_IF_ERROR(r->SyncCatalog());
   }
   return r;

@@ -152,3 +152,32 @@ TEST(SnapshotOptions, PassphraseProtectedRepositoryNeedsThePassphrase) {
 
 }  // namespace
 }  // namespace snap::test
+
+#include "engine/repository.h"
+
+namespace snap::test {
+namespace {
+
+TEST(SnapshotOptions, ReadersWorkWhileAWriterHoldsTheIndex) {
+  TempDir tmp;
+  std::string src = tmp.Sub("src");
+  fsys::create_directories(src);
+  std::ofstream(src + "/f") << "data";
+  Repo repo(tmp.path());
+  repo.Json("snapshot --source s=" + Quote(src));
+  std::string id = repo.Json("stats")["repository_id"];
+  engine::Credentials creds;
+  creds.key_file = tmp.Sub("keys/" + id + ".key");
+  auto writer = engine::Repository::Open(repo.dir(), creds);  // holds the index lock
+  ASSERT_OK(writer);
+  EXPECT_EQ(repo.Json("list").size(), 1u);
+  repo.Json("restore latest --target " + Quote(tmp.Sub("out")));
+  EXPECT_EQ(RsyncDiff(src, tmp.Sub("out/s")), "");
+  CmdResult second = repo.Run("snapshot --source s=" + Quote(src));
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.err.find("locked by another snapctl process"), std::string::npos)
+      << second.err;
+}
+
+}  // namespace
+}  // namespace snap::test

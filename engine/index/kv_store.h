@@ -63,6 +63,10 @@ class KvStore {
 struct RocksOptions {
   size_t block_cache_bytes = 32u << 20;
   bool create_if_missing = true;
+  // Opens without taking the database's lock, so readers can work while a
+  // writer (a running snapshot) holds it. Writes then fail with
+  // NotSupported. Sees the database as of the open.
+  bool read_only = false;
 };
 
 // Opens (creating if asked) a RocksDB database in `dir`. IOError naming the

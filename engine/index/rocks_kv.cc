@@ -216,7 +216,8 @@ Status RocksKv::DeleteByIteration(std::string_view prefix) {
 
 Result<std::unique_ptr<KvStore>> OpenRocksKv(const std::string& dir, const RocksOptions& opts) {
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(DbOptions(opts), dir, &raw);
+  rocksdb::Status s = opts.read_only ? rocksdb::DB::OpenForReadOnly(DbOptions(opts), dir, &raw)
+                                     : rocksdb::DB::Open(DbOptions(opts), dir, &raw);
   if (!s.ok()) return FromRocks(s, dir, "open");
   return std::unique_ptr<KvStore>(new RocksKv(std::unique_ptr<rocksdb::DB>(raw), dir));
 }

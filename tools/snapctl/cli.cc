@@ -69,7 +69,7 @@ engine::Result<std::string> ReadPassphrase(const Globals& g) {
   return engine::Status::NotFound("no passphrase");
 }
 
-engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g) {
+engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g, bool read_only) {
   if (g.repo.empty())
     return engine::Status::InvalidArgument("no repository given: pass --repo DIR or set SNAPCTL_REPO");
   engine::Credentials c;
@@ -77,7 +77,9 @@ engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g) {
   if (pass.ok()) c.passphrase = *pass;
   else if (!pass.status().IsNotFound()) return pass.status();
   if (!g.key_file.empty()) c.key_file = g.key_file;
-  return engine::Repository::Open(g.repo, c);
+  return engine::Repository::Open(
+      g.repo, c,
+      read_only ? engine::Repository::Mode::kReadOnly : engine::Repository::Mode::kReadWrite);
 }
 
 int Fail(const Globals& g, const engine::Status& s) {

@@ -44,7 +44,10 @@ void RegisterCheck(CLI::App& app, Globals& g);
 void RegisterStats(CLI::App& app, Globals& g);
 
 // Helpers for subcommands.
-engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g);
+// Opens the repository; `read_only` commands still work while another
+// snapctl process (a running snapshot) holds the index.
+engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g,
+                                                            bool read_only = false);
 engine::Result<std::string> ReadPassphrase(const Globals& g);  // NotFound when none given
 int Fail(const Globals& g, const engine::Status& s);          // prints, returns kExitFailure
 void PrintJson(const nlohmann::json& j);

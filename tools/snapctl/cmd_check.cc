@@ -18,7 +18,7 @@ int Rebuild(const Globals& g, engine::Repository& repo) {
 }
 
 int Run(const Globals& g, bool read_data, bool rebuild) {
-  auto repo = OpenRepo(g);
+  auto repo = OpenRepo(g, /*read_only=*/!rebuild);
   if (!repo.ok()) return Fail(g, repo.status());
   if (rebuild) {
     int rc = Rebuild(g, **repo);

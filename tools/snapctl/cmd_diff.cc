@@ -85,7 +85,7 @@ engine::Result<Tree> Wrapper(const engine::Repository& repo,
 }
 
 int Run(const Globals& g, const std::string& s1, const std::string& s2) {
-  auto repo = OpenRepo(g);
+  auto repo = OpenRepo(g, /*read_only=*/true);
   if (!repo.ok()) return Fail(g, repo.status());
   auto a = (*repo)->ResolveSnapshot(s1), b = (*repo)->ResolveSnapshot(s2);
   if (!a.ok()) return Fail(g, a.status());

@@ -23,7 +23,7 @@ nlohmann::json SnapshotJson(const engine::Repository::SnapshotInfo& s) {
 }
 
 int Run(const Globals& g) {
-  auto repo = OpenRepo(g);
+  auto repo = OpenRepo(g, /*read_only=*/true);
   if (!repo.ok()) return Fail(g, repo.status());
   auto all = (*repo)->ListSnapshots();
   if (!all.ok()) return Fail(g, all.status());

@@ -16,7 +16,7 @@ bool Under(const std::string& path, const std::string& prefix) {
 int Run(const Globals& g, const std::string& spec, std::string prefix, const std::string& at) {
   while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
   if (prefix.starts_with('/')) prefix.erase(0, 1);
-  auto repo = OpenRepo(g);
+  auto repo = OpenRepo(g, /*read_only=*/true);
   if (!repo.ok()) return Fail(g, repo.status());
   auto snap = Resolve(**repo, spec, at);
   if (!snap.ok()) return Fail(g, snap.status());

@@ -18,7 +18,7 @@ struct RestoreArgs {
 };
 
 int Run(const Globals& g, const RestoreArgs& a) {
-  auto repo = OpenRepo(g);
+  auto repo = OpenRepo(g, /*read_only=*/true);
   if (!repo.ok()) return Fail(g, repo.status());
   auto snap = Resolve(**repo, a.spec, a.at);
   if (!snap.ok()) return Fail(g, snap.status());

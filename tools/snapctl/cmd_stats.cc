@@ -7,7 +7,7 @@ namespace snap::cli {
 namespace {
 
 int Run(const Globals& g) {
-  auto repo = OpenRepo(g);
+  auto repo = OpenRepo(g, /*read_only=*/true);
   if (!repo.ok()) return Fail(g, repo.status());
   auto snaps = (*repo)->ListSnapshots();
   if (!snaps.ok()) return Fail(g, snaps.status());

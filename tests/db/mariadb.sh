@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Throwaway MariaDB server for end-to-end tests: unix socket only, no TCP.
+#   tests/db/mariadb.sh start DIR   install if missing, init DIR/data, start, wait until it answers
+#   tests/db/mariadb.sh stop DIR    shut it down (exit 0 if it is not running)
+# Clients: mariadb --socket=DIR/mysql.sock -uroot   (no password)
+set -euo pipefail
+
+die() { echo "mariadb.sh: $*" >&2; exit 1; }
+[[ $# -eq 2 && ($1 == start || $1 == stop) ]] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+cmd=$1
+[[ $cmd == start ]] && mkdir -p "$2"
+[[ -d $2 ]] || exit 0  # stop: nothing was ever started there
+dir=$(cd "$2" && pwd)
+sock=$dir/mysql.sock pidfile=$dir/mariadbd.pid log=$dir/error.log
+((${#sock} < 100)) || die "socket path too long for a unix socket: $sock"
+
+# Install Debian packages that are missing, without letting their services start.
+apt_install() {
+  local missing=() p policy=/usr/sbin/policy-rc.d own_policy=0
+  for p; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  ((EUID == 0)) || die "packages missing and not root: ${missing[*]}"
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  local apt=(timeout 900 apt-get -y -qq -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >"$dir/apt.log" 2>&1; then
+    "${apt[@]}" update >>"$dir/apt.log" 2>&1 &&
+      "${apt[@]}" install --no-install-recommends "${missing[@]}" >>"$dir/apt.log" 2>&1 ||
+      { tail -n 20 "$dir/apt.log" >&2; die "apt-get install ${missing[*]} failed (log: $dir/apt.log)"; }
+  fi
+  if ((own_policy)); then rm -f "$policy"; trap - EXIT; fi
+  # The package enabled its unit (and started it if policy-rc.d was ignored): turn it off.
+  systemctl disable --now mariadb >/dev/null 2>&1 || true
+}
+
+# Prints the server pid if the pid file names a live mariadbd of this DIR.
+server_pid() {
+  local pid
+  pid=$(cat "$pidfile" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--socket=$sock" || return 1
+  echo "$pid"
+}
+
+ping() { mariadb --no-defaults --socket="$sock" -uroot -Nse 'select 1' >/dev/null 2>&1; }
+
+fail_start() {
+  echo "mariadb.sh: $*; last lines of $log:" >&2
+  tail -n 30 "$log" >&2 2>/dev/null || true
+  exit 1
+}
+
+start() {
+  apt_install mariadb-server mariadb-client
+  server_pid >/dev/null && die "a server is already running for $dir"
+  local user=() pid i
+  ((EUID == 0)) && user=(--user=root)
+  if [[ ! -d $dir/data/mysql ]]; then
+    rm -rf "$dir/data"
+    timeout 120 mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/data" \
+      --auth-root-authentication-method=normal --skip-test-db >"$dir/install-db.log" 2>&1 ||
+      { tail -n 30 "$dir/install-db.log" >&2; die "mariadb-install-db failed (log: $dir/install-db.log)"; }
+  fi
+  rm -f "$sock" "$pidfile"
+  /usr/sbin/mariadbd --no-defaults "${user[@]}" --datadir="$dir/data" --socket="$sock" \
+    --skip-networking --pid-file="$pidfile" --log-error="$log" --tmpdir="$dir" \
+    --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --key-buffer-size=8M \
+    --max-connections=50 </dev/null >>"$log" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 300; i++)); do  # 300 x 0.2 s = 60 s
+    ping && return 0
+    kill -0 "$pid" 2>/dev/null || fail_start "mariadbd exited during startup"
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  fail_start "mariadbd did not answer on $sock within 60 s"
+}
+
+stop() {
+  local pid i
+  pid=$(server_pid) || { rm -f "$sock" "$pidfile"; return 0; }
+  timeout 20 mariadb-admin --no-defaults --socket="$sock" -uroot shutdown >/dev/null 2>&1 || true
+  for ((i = 0; i < 100; i++)); do  # up to 20 s for a clean exit
+    kill -0 "$pid" 2>/dev/null || { rm -f "$sock" "$pidfile"; return 0; }
+    sleep 0.2
+  done
+  echo "mariadb.sh: mariadbd $pid did not stop within 20 s, killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$sock" "$pidfile"; return 0; }
+    sleep 0.2
+  done
+  die "mariadbd $pid survived SIGKILL"
+}
+
+"$cmd"

@@ -3,7 +3,8 @@
 //
 // Either every source is captured and the snapshot record is committed, or
 // an error is returned and no snapshot is visible (chunks already packed
-// stay, and the next run reuses them).
+// stay, and the next run reuses them). Order: pre hook, dumps, directories,
+// commit, post hook (which also runs after a failure, once pre ran).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,13 @@ struct DirectorySource {
   std::vector<std::string> excludes;  // globs relative to path
 };
 
+// A dump: a command whose stdout is the content (mysqldump, pg_dump...).
+struct DumpSource {
+  std::string name;             // a valid tree entry name, unique among sources
+  std::string command;          // run with /bin/sh -c
+  std::string restore_command;  // recorded; `restore --dump` pipes into it
+};
+
 struct CaptureProgress {
   uint64_t files = 0, dirs = 0, bytes_read = 0, bytes_total_seen = 0;
   uint64_t cached_files = 0;
@@ -32,6 +40,8 @@ struct CaptureProgress {
 
 struct CaptureOptions {
   std::vector<DirectorySource> sources;
+  std::vector<DumpSource> dumps;      // run first: they fix the point in time
+  std::string pre_hook, post_hook;    // post runs even when capture fails
   std::vector<std::string> excludes;  // apply to every source
   bool exclude_caches = false;        // skip dirs holding a valid CACHEDIR.TAG
   std::vector<std::string> tags;

@@ -13,7 +13,6 @@
 namespace snap::engine::capture {
 namespace {
 
-constexpr size_t kReadSize = 4u << 20;
 constexpr size_t kFilesCacheBatch = 2000;
 constexpr std::string_view kCacheDirTag = "CACHEDIR.TAG";
 constexpr std::string_view kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
@@ -76,7 +75,7 @@ DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
       opts_(opts),
       source_(source),
       progress_(progress),
-      chunker_(repo->config().file_chunking, repo->gear()),
+      stream_(repo, sink, pool, repo->config().file_chunking),
       excludes_(CombinedExcludes(opts, source)) {}
 
 Result<ChunkId> DirCapture::Run() {
@@ -197,7 +196,8 @@ Status DirCapture::ReadFile(int dirfd, const std::string& rel, snapshot::Node* n
     if (::fstat(fd->get(), &before) != 0) return Status::FromErrno(Display(rel) + ": fstat", errno);
     std::vector<ChunkId> content;
     uint64_t bytes = 0;
-    SNAP_RETURN_IF_ERROR(ChunkFile(fd->get(), rel, &content, &bytes));
+    SNAP_RETURN_IF_ERROR(stream_.Consume(fd->get(), Display(rel), &content, &bytes,
+                                         [&](uint64_t n) { progress_->bytes_read += n; }));
     if (::fstat(fd->get(), &after) != 0) return Status::FromErrno(Display(rel) + ": fstat", errno);
     files_read_++;
     bool stable = StampOf(before) == StampOf(after) && bytes == static_cast<uint64_t>(after.st_size);
@@ -217,51 +217,6 @@ Status DirCapture::ReadFile(int dirfd, const std::string& rel, snapshot::Node* n
       return Status::OK();
     }
   }
-}
-
-Status DirCapture::ChunkFile(int fd, const std::string& rel, std::vector<ChunkId>* content,
-                             uint64_t* bytes) {
-  const size_t max = chunker_.params().max_size;
-  read_buf_.resize(max + kReadSize);
-  size_t have = 0;
-  bool eof = false;
-  while (!eof || have > 0) {
-    while (!eof && have < max) {
-      ssize_t n = ::read(fd, read_buf_.data() + have, read_buf_.size() - have);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::FromErrno(Display(rel) + ": read", errno);
-      if (n == 0) eof = true;
-      have += static_cast<size_t>(n);
-      *bytes += static_cast<uint64_t>(n);
-      progress_->bytes_read += static_cast<uint64_t>(n);
-    }
-    size_t off = 0;
-    for (;;) {
-      size_t len = chunker_.NextBoundary(ByteSpan(read_buf_).subspan(off, have - off), eof);
-      if (len == 0) break;
-      ChunkId id;
-      SNAP_RETURN_IF_ERROR(StoreChunk(ByteSpan(read_buf_).subspan(off, len), &id));
-      content->push_back(id);
-      off += len;
-      if (off == have) break;
-    }
-    std::memmove(read_buf_.data(), read_buf_.data() + off, have - off);
-    have -= off;
-    if (eof && have == 0) break;
-  }
-  return Status::OK();
-}
-
-Status DirCapture::StoreChunk(ByteSpan data, ChunkId* id) {
-  *id = repo_->Hash(data);
-  SNAP_ASSIGN_OR_RETURN(bool fresh, sink_->Claim(*id));
-  if (!fresh) return Status::OK();
-  stats_.new_chunks++;
-  stats_.new_bytes += data.size();
-  pack::EntryHeader h;
-  h.kind = pack::EntryKind::kData;
-  h.id = *id;
-  return pool_->Submit(std::move(h), Buffer(data.begin(), data.end()));
 }
 
 Status DirCapture::FlushFilesCache(bool force) {

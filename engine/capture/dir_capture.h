@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/capture.h"
+#include "engine/capture/chunk_stream.h"
 #include "engine/capture/encode_pool.h"
 #include "engine/capture/glob.h"
 #include "engine/chunk/chunker.h"
@@ -30,7 +31,13 @@ class DirCapture {
   // node named after the source whose subtree is the content).
   Result<ChunkId> Run();
 
-  const snapshot::SourceStats& stats() const { return stats_; }
+  // Stats with the chunks this source added.
+  snapshot::SourceStats stats() const {
+    snapshot::SourceStats s = stats_;
+    s.new_chunks = stream_.new_chunks();
+    s.new_bytes = stream_.new_bytes();
+    return s;
+  }
   const std::vector<std::string>& warnings() const { return warnings_; }
   uint64_t files_read() const { return files_read_; }
 
@@ -42,9 +49,6 @@ class DirCapture {
                         const struct stat& st, const std::optional<index::CachedFile>& cached);
   Result<bool> CachedChunksPresent(const index::CachedFile& cached);
   Status ReadFile(int dirfd, const std::string& rel, snapshot::Node* node);
-  Status ChunkFile(int fd, const std::string& rel, std::vector<ChunkId>* content,
-                   uint64_t* bytes);
-  Status StoreChunk(ByteSpan data, ChunkId* id);
   Status FlushFilesCache(bool force);
   bool IsCacheDir(int dirfd, const std::vector<std::string>& names) const;
   void AssignHardlinkGroup(const struct stat& st, snapshot::Node* node);
@@ -57,13 +61,12 @@ class DirCapture {
   const CaptureOptions& opts_;
   const DirectorySource& source_;
   CaptureProgress* progress_;
-  chunk::Chunker chunker_;
+  ChunkStream stream_;
   GlobSet excludes_;
   snapshot::SourceStats stats_;
   std::vector<std::string> warnings_;
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> hardlinks_;  // (dev, ino) -> group
   index::WriteBatch files_cache_batch_;
-  Buffer read_buf_;
   uint64_t files_read_ = 0;
 };
 

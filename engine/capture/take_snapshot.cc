@@ -1,5 +1,8 @@
-// TakeSnapshot: captures every source, then commits in DESIGN.md's order:
-// all packs written and indexed, then the snapshot record, then the catalog.
+// TakeSnapshot: pre hook, dumps (their transactions fix the database's point
+// in time), then directories (files captured after can only be newer, so
+// every file a dumped row references is in the snapshot), then the commit
+// in DESIGN.md's order: all packs written and indexed, the snapshot record,
+// the catalog. The post hook runs last, whatever happened.
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,7 +11,9 @@
 
 #include "engine/capture.h"
 #include "engine/capture/dir_capture.h"
+#include "engine/capture/dump_capture.h"
 #include "engine/capture/encode_pool.h"
+#include "engine/exec/subprocess.h"
 
 namespace snap::engine {
 namespace {
@@ -20,31 +25,123 @@ int64_t NowNs() {
 }
 
 Status ValidateSources(const CaptureOptions& opts) {
-  if (opts.sources.empty())
-    return Status::InvalidArgument("no source given: pass --source NAME=PATH");
+  if (opts.sources.empty() && opts.dumps.empty())
+    return Status::InvalidArgument("no source given: pass --source NAME=PATH or --dump NAME=CMD");
   std::set<std::string> names;
-  for (const DirectorySource& s : opts.sources) {
-    if (!snapshot::IsValidName(s.name))
-      return Status::InvalidArgument("source name '" + s.name +
+  auto check = [&](const std::string& name) {
+    if (!snapshot::IsValidName(name))
+      return Status::InvalidArgument("source name '" + name +
                                      "' is not usable: it must be a single path component");
-    if (!names.insert(s.name).second)
-      return Status::InvalidArgument("source name '" + s.name + "' is given twice");
-  }
+    if (!names.insert(name).second)
+      return Status::InvalidArgument("source name '" + name + "' is given twice");
+    return Status::OK();
+  };
+  for (const DirectorySource& s : opts.sources) SNAP_RETURN_IF_ERROR(check(s.name));
+  for (const DumpSource& d : opts.dumps) SNAP_RETURN_IF_ERROR(check(d.name));
   return Status::OK();
 }
 
-// The most recent snapshot holding exactly these source names, if any.
+// The most recent snapshot of this host holding exactly these source names.
 std::optional<ChunkId> FindParent(const Repository& repo, const CaptureOptions& opts) {
   Result<std::vector<Repository::SnapshotInfo>> all = repo.ListSnapshots();
   if (!all.ok()) return std::nullopt;
+  size_t want = opts.sources.size() + opts.dumps.size();
   for (auto it = all->rbegin(); it != all->rend(); ++it) {
-    if (it->record.host != opts.host || it->record.sources.size() != opts.sources.size()) continue;
-    bool same = std::all_of(opts.sources.begin(), opts.sources.end(), [&](const auto& s) {
-      return it->record.FindSource(s.name) != nullptr;
-    });
+    const snapshot::SnapshotRecord& r = it->record;
+    if (r.host != opts.host || r.sources.size() != want) continue;
+    bool same = std::all_of(opts.sources.begin(), opts.sources.end(),
+                            [&](const auto& s) { return r.FindSource(s.name) != nullptr; }) &&
+                std::all_of(opts.dumps.begin(), opts.dumps.end(),
+                            [&](const auto& d) { return r.FindSource(d.name) != nullptr; });
     if (same) return it->id;
   }
   return std::nullopt;
+}
+
+class Capturer {
+ public:
+  Capturer(Repository& repo, const CaptureOptions& opts, CaptureResult* result)
+      : repo_(repo), opts_(opts), result_(result), sink_(&repo) {}
+
+  Status Run() {
+    {
+      capture::EncodePool pool(&repo_, &sink_, std::max(1, opts_.workers), 32u << 20);
+      Status s = CaptureAll(&pool);
+      Status drained = pool.Drain();
+      SNAP_RETURN_IF_ERROR(s);
+      SNAP_RETURN_IF_ERROR(drained);
+    }
+    return sink_.Flush();
+  }
+
+ private:
+  Status CaptureAll(capture::EncodePool* pool) {
+    for (const DumpSource& d : opts_.dumps) SNAP_RETURN_IF_ERROR(CaptureDump(pool, d));
+    for (const DirectorySource& s : opts_.sources) SNAP_RETURN_IF_ERROR(CaptureDir(pool, s));
+    return Status::OK();
+  }
+
+  Status CaptureDump(capture::EncodePool* pool, const DumpSource& d) {
+    capture::DumpCapture dc(&repo_, &sink_, pool, d, &progress_);
+    snapshot::SourceRecord sr;
+    sr.name = d.name;
+    sr.kind = snapshot::SourceKind::kDump;
+    sr.command = d.command;
+    sr.restore_command = d.restore_command;
+    sr.start_ns = NowNs();
+    SNAP_ASSIGN_OR_RETURN(sr.root, dc.Run());
+    SNAP_RETURN_IF_ERROR(pool->Drain());
+    sr.end_ns = NowNs();
+    sr.exit_status = dc.exit_status();
+    sr.stats = dc.stats();
+    sr.notes = dc.warnings();
+    Add(std::move(sr), dc.warnings());
+    return Status::OK();
+  }
+
+  Status CaptureDir(capture::EncodePool* pool, const DirectorySource& src) {
+    capture::DirCapture dc(&repo_, &sink_, pool, opts_, src, &progress_);
+    snapshot::SourceRecord sr;
+    sr.name = src.name;
+    sr.kind = snapshot::SourceKind::kDirectory;
+    sr.path = src.path;
+    sr.start_ns = NowNs();
+    SNAP_ASSIGN_OR_RETURN(sr.root, dc.Run());
+    SNAP_RETURN_IF_ERROR(pool->Drain());
+    sr.end_ns = NowNs();
+    sr.stats = dc.stats();
+    sr.notes = dc.warnings();
+    result_->files_read += dc.files_read();
+    Add(std::move(sr), dc.warnings());
+    return Status::OK();
+  }
+
+  void Add(snapshot::SourceRecord sr, const std::vector<std::string>& warnings) {
+    result_->warnings.insert(result_->warnings.end(), warnings.begin(), warnings.end());
+    result_->record.sources.push_back(std::move(sr));
+  }
+
+  Repository& repo_;
+  const CaptureOptions& opts_;
+  CaptureResult* result_;
+  repo::PackSink sink_;
+  CaptureProgress progress_;
+
+ public:
+  repo::SinkStats stats() const { return sink_.stats(); }
+};
+
+// Captures every source into packs (all written and indexed on return).
+Status CaptureSources(Repository& repo, const CaptureOptions& opts, CaptureResult* result) {
+  snapshot::SnapshotRecord& rec = result->record;
+  Capturer c(repo, opts, result);
+  SNAP_RETURN_IF_ERROR(c.Run());
+  std::sort(rec.sources.begin(), rec.sources.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  // Stored bytes are known per run, not per source: the first source
+  // carries the total so that sums are right.
+  if (!rec.sources.empty()) rec.sources[0].stats.stored_bytes = c.stats().stored_bytes;
+  return Status::OK();
 }
 
 }  // namespace
@@ -60,40 +157,16 @@ Result<CaptureResult> TakeSnapshot(Repository& repo, const CaptureOptions& opts)
   rec.parent = FindParent(repo, opts);
   rec.program_version = "snapctl 0.1.0";
 
-  repo::PackSink sink(&repo);
-  CaptureProgress progress;
-  {
-    capture::EncodePool pool(&repo, &sink, std::max(1, opts.workers), 32u << 20);
-    for (const DirectorySource& src : opts.sources) {
-      capture::DirCapture dc(&repo, &sink, &pool, opts, src, &progress);
-      snapshot::SourceRecord sr;
-      sr.name = src.name;
-      sr.kind = snapshot::SourceKind::kDirectory;
-      sr.path = src.path;
-      sr.start_ns = NowNs();
-      Result<ChunkId> root = dc.Run();
-      if (!root.ok()) {
-        (void)pool.Drain();
-        return root.status();
-      }
-      SNAP_RETURN_IF_ERROR(pool.Drain());
-      sr.end_ns = NowNs();
-      sr.root = *root;
-      sr.stats = dc.stats();
-      sr.notes = dc.warnings();
-      result.warnings.insert(result.warnings.end(), dc.warnings().begin(), dc.warnings().end());
-      result.files_read += dc.files_read();
-      rec.sources.push_back(std::move(sr));
-    }
-    SNAP_RETURN_IF_ERROR(pool.Drain());
+  // The post hook runs before the commit so that its failure, too, leaves
+  // no snapshot; it runs even when the pre hook or the capture failed.
+  Status s;
+  if (!opts.pre_hook.empty()) s = exec::RunCommand(opts.pre_hook, "pre hook");
+  if (s.ok()) s = CaptureSources(repo, opts, &result);
+  if (!opts.post_hook.empty()) {
+    Status post = exec::RunCommand(opts.post_hook, "post hook");
+    if (s.ok()) s = post;
   }
-  SNAP_RETURN_IF_ERROR(sink.Flush());
-  repo::SinkStats ss = sink.stats();
-  std::sort(rec.sources.begin(), rec.sources.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
-  // Stored bytes are known per sink, not per source: credit the total to
-  // the first source so the sum is right.
-  if (!rec.sources.empty()) rec.sources[0].stats.stored_bytes = ss.stored_bytes;
+  SNAP_RETURN_IF_ERROR(s);
   SNAP_ASSIGN_OR_RETURN(result.id, repo.CommitSnapshot(rec));
   return result;
 }

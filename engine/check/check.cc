@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "engine/check.h"
+#include "engine/snapshot/stream_list.h"
 
 namespace snap::engine {
 namespace {
@@ -83,7 +84,10 @@ class Checker {
     }
     for (const snapshot::SourceRecord& src : rec->sources) {
       std::string where = "snapshot " + id->ShortHex() + " " + src.name;
-      CheckTree(src.root, where, "");
+      if (src.kind == snapshot::SourceKind::kDump)
+        CheckStream(src.root, where, 0);
+      else
+        CheckTree(src.root, where, "");
     }
   }
 
@@ -107,6 +111,22 @@ class Checker {
         if (checked_.count(c) && !damaged_.count(c)) continue;
         CheckChunk(c, where + " " + child);
       }
+    }
+  }
+
+  void CheckStream(const ChunkId& list_id, const std::string& where, int depth) {
+    if (!CheckChunk(list_id, where + " (stream list)")) return;
+    Result<Buffer> bytes = repo_.ReadChunk(list_id);
+    Result<snapshot::StreamList> list =
+        bytes.ok() ? snapshot::StreamList::Decode(*bytes) : Result<snapshot::StreamList>(bytes.status());
+    if (!list.ok() || (list->level > 0 && depth > 0)) {
+      report_->errors.push_back(where + ": stream list " + list_id.ShortHex() + ": " +
+                                (list.ok() ? "nested too deep" : list.status().ToString()));
+      return;
+    }
+    for (const ChunkId& id : list->ids) {
+      if (list->level == 1) CheckStream(id, where, depth + 1);
+      else if (!checked_.count(id) || damaged_.count(id)) CheckChunk(id, where + " (dump data)");
     }
   }
 

@@ -69,7 +69,7 @@ uint64_t LoadU64(ByteSpan b) {
 struct FrameFields {
   uint8_t kind = 0;
   uint8_t flags = 0;
-  uint16_t ref_count = 0;
+  uint32_t ref_count = 0;
   uint32_t raw_length = 0;
   uint32_t stored_length = 0;
 
@@ -85,12 +85,19 @@ Result<FrameFields> ParseFrameFields(ByteSpan data) {
   Decoder d(data);
   d.GetU8(&f.kind);
   d.GetU8(&f.flags);
-  f.ref_count = LoadU16(data.subspan(2, 2));
+  uint16_t reserved = LoadU16(data.subspan(2, 2));
   Decoder tail(data.subspan(4));
+  tail.GetFixed32(&f.ref_count);
   tail.GetFixed32(&f.raw_length);
   tail.GetFixed32(&f.stored_length);
   Status s = CheckEntryFields(f.kind, f.flags, f.raw_length);
   if (!s.ok()) return s.WithContext("pack frame");
+  if (reserved != 0) return FrameError("reserved field is " + Num(reserved) + ", not 0");
+  // Bounds the refs a reader allocates; the caller then checks the frame
+  // actually holds them before any are read.
+  if (f.ref_count > kMaxRefs) {
+    return FrameError("ref_count " + Num(f.ref_count) + " exceeds " + Num(kMaxRefs));
+  }
   if (f.stored_length > kMaxStoredLength) {
     return FrameError("stored_length " + Num(f.stored_length) + " exceeds " +
                       Num(kMaxStoredLength));
@@ -101,6 +108,7 @@ Result<FrameFields> ParseFrameFields(ByteSpan data) {
   return f;
 }
 
+// REQUIRES: frame.size() == f.FrameSize(), so every ref read is in bounds.
 DecodedFrame BuildDecodedFrame(const FrameFields& f, ByteSpan frame) {
   DecodedFrame out;
   out.header.kind = static_cast<EntryKind>(f.kind);
@@ -255,7 +263,8 @@ void EncodeFrame(const EntryHeader& header, ByteSpan payload, Buffer* out) {
   Encoder e(out);
   e.PutU8(static_cast<uint8_t>(header.kind));
   e.PutU8(header.flags);
-  PutU16(out, static_cast<uint16_t>(header.refs.size()));
+  PutU16(out, 0);  // reserved
+  e.PutFixed32(static_cast<uint32_t>(header.refs.size()));
   e.PutFixed32(header.raw_length);
   e.PutFixed32(static_cast<uint32_t>(payload.size()));
   e.PutId(header.id);

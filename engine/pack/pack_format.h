@@ -4,9 +4,10 @@
 //
 //   pack    = header(12) frame* footer trailer(20)
 //   header  = "SNAPPACK" | version fixed32
-//   frame   = kind u8 | flags u8 | ref_count u16 | raw_length u32 |
-//             stored_length u32 | id[32] | refs[32 * ref_count] |
-//             payload[stored_length] | xxh3 u64 (of everything before it)
+//   frame   = kind u8 | flags u8 | reserved u16 (0) | ref_count u32 |
+//             raw_length u32 | stored_length u32 | id[32] |
+//             refs[32 * ref_count] | payload[stored_length] |
+//             xxh3 u64 (of everything before it)
 //   footer  = count varint | per entry: id[32] kind u8 flags u8
 //             offset varint length varint raw_length varint
 //   trailer = footer_length u32 | xxh3(footer) u64 | "SNAPPEND"
@@ -28,12 +29,13 @@ inline constexpr char kPackMagic[8] = {'S', 'N', 'A', 'P', 'P', 'A', 'C', 'K'};
 inline constexpr char kPackEndMagic[8] = {'S', 'N', 'A', 'P', 'P', 'E', 'N', 'D'};
 inline constexpr uint32_t kPackVersion = 1;
 inline constexpr size_t kPackHeaderSize = 12;
-inline constexpr size_t kFrameHeaderSize = 44;  // before refs
+inline constexpr size_t kFrameHeaderSize = 48;  // before refs
 inline constexpr size_t kFrameChecksumSize = 8;
 inline constexpr size_t kTrailerSize = 20;
 // Bounds a decoder enforces on untrusted bytes.
 inline constexpr uint32_t kMaxRawLength = 64u << 20;
-inline constexpr uint32_t kMaxRefs = 65535;
+// A tree references every subtree and content chunk of its directory.
+inline constexpr uint32_t kMaxRefs = 1u << 22;
 
 // What an entry holds. On disk: never renumber.
 enum class EntryKind : uint8_t {

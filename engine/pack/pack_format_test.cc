@@ -126,6 +126,16 @@ bool Contains(const Status& s, std::string_view what) {
   return s.message().find(what) != std::string::npos;
 }
 
+// Runs ScanFrames, returning the entries it delivered.
+std::vector<PackEntry> Scan(ByteSpan pack, Status* status) {
+  std::vector<PackEntry> seen;
+  *status = ScanFrames(pack, [&](const PackEntry& e, const DecodedFrame& f) {
+    EXPECT_EQ(f.header.id, e.id);
+    seen.push_back(e);
+  });
+  return seen;
+}
+
 // ---- round trip ----
 
 TEST(PackWriter, StartsWithMagicAndVersion) {
@@ -251,19 +261,112 @@ TEST(PackFormat, RejectsFrameWithUnknownFlagBits) {
 }
 
 TEST(PackFormat, RejectsFrameWithRawLengthAboveMax) {
-  // raw_length's top byte sits at offset 7; 0x05 << 24 exceeds 64 MiB.
-  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 7, 0x05);
+  // raw_length's top byte sits at offset 11; 0x05 << 24 exceeds 64 MiB.
+  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 11, 0x05);
   EXPECT_TRUE(Contains(s, "raw_length 83886096 exceeds 67108864")) << s.ToString();
 }
 
 TEST(PackFormat, RejectsFrameWithImplausibleStoredLength) {
-  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 11, 0x80);
+  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 15, 0x80);
   EXPECT_TRUE(Contains(s, "stored_length")) << s.ToString();
 }
 
 TEST(PackFormat, RejectsDeltaFrameWithoutBaseRef) {
   Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, kFlagDelta);
   EXPECT_EQ(s.message(), "pack frame: delta entry without a base ref");
+}
+
+TEST(PackFormat, RejectsFrameWithNonzeroReservedField) {
+  EntryHeader h = Header(EntryKind::kData, 0, 9);
+  EXPECT_EQ(DecodePatched(h, 2, 0x01).message(), "pack frame: reserved field is 1, not 0");
+  EXPECT_EQ(DecodePatched(h, 3, 0x80).message(), "pack frame: reserved field is 32768, not 0");
+}
+
+TEST(PackFormat, RejectsFrameWithRefCountAboveMax) {
+  // ref_count's third byte sits at offset 6; 0x41 << 16 exceeds 1 << 22.
+  Status s = DecodePatched(Header(EntryKind::kTree, 0, 9, {Id(1)}), 6, 0x41);
+  EXPECT_EQ(s.message(), "pack frame: ref_count 4259840 exceeds 4194304");
+}
+
+TEST(PackFormat, RejectsRefCountThatOverrunsTheFrame) {
+  // A plausible header claiming kMaxRefs refs, on a frame holding one: the
+  // decoder must notice from the sizes, before reading or allocating refs.
+  Buffer frame = OneFrame(Header(EntryKind::kTree, 0, 9, {Id(1)}), Payload(16, 0));
+  uint32_t claimed = kMaxRefs;
+  for (size_t i = 0; i < 4; ++i) frame[4 + i] = std::byte(claimed >> (8 * i));
+  Reseal(&frame);
+  Result<size_t> size = FrameSize(frame);
+  ASSERT_OK(size);
+  EXPECT_EQ(*size, kFrameHeaderSize + size_t{kMaxRefs} * 32 + 16 + kFrameChecksumSize);
+  Status s = DecodeFrame(frame).status();
+  EXPECT_TRUE(s.IsCorruption());
+  std::string want =
+      "truncated: " + std::to_string(frame.size()) + " of " + std::to_string(*size) + " bytes";
+  EXPECT_TRUE(Contains(s, want)) << s.ToString();
+}
+
+TEST(PackFormat, FrameHeaderFieldsSitWhereTheLayoutSays) {
+  EntryHeader h = Header(EntryKind::kTree, kFlagCompressed, 9, {Id(1), Id(2)}, 0x01020304);
+  Buffer frame = OneFrame(h, Payload(5, 0));
+  ASSERT_EQ(frame.size(), kFrameHeaderSize + 2 * 32 + 5 + kFrameChecksumSize);
+  EXPECT_EQ(kFrameHeaderSize, 48u);
+  uint8_t kind = 0, flags = 0, reserved_lo = 0xff, reserved_hi = 0xff;
+  uint32_t ref_count = 0, raw_length = 0, stored_length = 0;
+  ChunkId id, ref0, ref1;
+  codec::Decoder d(frame);
+  ASSERT_TRUE(d.GetU8(&kind) && d.GetU8(&flags) && d.GetU8(&reserved_lo) && d.GetU8(&reserved_hi) &&
+              d.GetFixed32(&ref_count) && d.GetFixed32(&raw_length) &&
+              d.GetFixed32(&stored_length) && d.GetId(&id) && d.GetId(&ref0) && d.GetId(&ref1));
+  EXPECT_EQ(kind, 2);
+  EXPECT_EQ(flags, kFlagCompressed);
+  EXPECT_EQ(reserved_lo | reserved_hi, 0);
+  EXPECT_EQ(ref_count, 2u);
+  EXPECT_EQ(raw_length, 0x01020304u);
+  EXPECT_EQ(stored_length, 5u);
+  EXPECT_EQ(id, Id(9));
+  EXPECT_EQ(ref0, Id(1));
+  EXPECT_EQ(ref1, Id(2));
+}
+
+// A directory of 20,000 files of a few chunks each: more refs than a u16.
+TEST(PackFormat, FrameHoldsMoreThan65535Refs) {
+  constexpr uint32_t kRefs = 100000;
+  std::vector<ChunkId> refs(kRefs);
+  for (uint32_t i = 0; i < kRefs; ++i) {
+    for (size_t b = 0; b < 4; ++b) refs[i].bytes[b] = std::byte(static_cast<uint8_t>(i >> (8 * b)));
+    refs[i].bytes[31] = std::byte{0xee};
+  }
+  EntryHeader h = Header(EntryKind::kTree, kFlagCompressed, 9, refs, 1 << 20);
+  Buffer payload = Payload(1000, 3);
+
+  Buffer frame = OneFrame(h, payload);
+  EXPECT_EQ(frame.size(), kFrameHeaderSize + size_t{kRefs} * 32 + 1000 + kFrameChecksumSize);
+  Result<size_t> size = FrameSize(ByteSpan(frame).first(kFrameHeaderSize));
+  ASSERT_OK(size);
+  EXPECT_EQ(*size, frame.size());
+  Result<DecodedFrame> f = DecodeFrame(frame);
+  ASSERT_OK(f);
+  EXPECT_EQ(f->header.refs, refs);
+  EXPECT_EQ(f->header.id, h.id);
+  EXPECT_TRUE(std::ranges::equal(f->payload, payload));
+
+  // And inside a pack, found through the footer and by a scan.
+  std::vector<Sample> samples = Samples();
+  samples.insert(samples.begin() + 2, Sample{h, payload});
+  PackWriter w;
+  for (const Sample& s : samples) w.Add(s.header, s.payload);
+  std::vector<PackEntry> written = w.entries();
+  Buffer pack = w.Finish();
+  Result<std::vector<PackEntry>> entries = DecodePackFooter(pack);
+  ASSERT_OK(entries);
+  ASSERT_EQ(*entries, written);
+  Result<DecodedFrame> again =
+      DecodeFrame(ByteSpan(pack).subspan((*entries)[2].offset, (*entries)[2].length));
+  ASSERT_OK(again);
+  EXPECT_EQ(again->header.refs, refs);
+  Status scan;
+  EXPECT_EQ(Scan(pack, &scan), written);
+  EXPECT_OK(scan);
 }
 
 // ---- trailer and footer ----
@@ -336,7 +439,7 @@ TEST(PackFormat, RejectsFooterEntryShorterThanAFrame) {
   uint64_t end = 0;
   std::vector<PackEntry> entries = SampleEntries(&end);
   entries[1].length = kFrameHeaderSize;
-  EXPECT_TRUE(Contains(DecodeEntries(entries, end).status(), "entry 1 length 44 is below"));
+  EXPECT_TRUE(Contains(DecodeEntries(entries, end).status(), "entry 1 length 48 is below"));
 }
 
 TEST(PackFormat, RejectsUnsortedFooterEntries) {
@@ -385,15 +488,6 @@ TEST(PackFormat, RejectsFooterWithTrailingBytes) {
 }
 
 // ---- ScanFrames ----
-
-std::vector<PackEntry> Scan(ByteSpan pack, Status* status) {
-  std::vector<PackEntry> seen;
-  *status = ScanFrames(pack, [&](const PackEntry& e, const DecodedFrame& f) {
-    EXPECT_EQ(f.header.id, e.id);
-    seen.push_back(e);
-  });
-  return seen;
-}
 
 TEST(PackFormat, ScanFramesFindsEveryFrameOfAnIntactPack) {
   PackWriter w;

@@ -163,9 +163,13 @@ Status RestoreOne(const Repository& repo, restore::Restorer& r, const snapshot::
 
 Result<RestoreStats> Restore(const Repository& repo, const snapshot::SnapshotRecord& snap,
                              const RestoreOptions& opts) {
-  for (const std::string& name : opts.sources)
-    if (!snap.FindSource(name))
-      return Status::NotFound("snapshot has no source named '" + name + "'");
+  for (const std::string& name : opts.sources) {
+    const snapshot::SourceRecord* src = snap.FindSource(name);
+    if (!src) return Status::NotFound("snapshot has no source named '" + name + "'");
+    if (src->kind == snapshot::SourceKind::kDump)
+      return Status::InvalidArgument("'" + name + "' is a dump: restore it with --dump " + name +
+                                     " or write it out with `snapctl dump`");
+  }
   if (opts.into_target && opts.sources.size() != 1)
     return Status::InvalidArgument("restoring straight into the target needs exactly one source");
   std::error_code ec;
@@ -175,6 +179,7 @@ Result<RestoreStats> Restore(const Repository& repo, const snapshot::SnapshotRec
   restore::Restorer r(repo, opts);
   r.set_total_bytes(TotalBytes(snap, opts));
   for (const snapshot::SourceRecord& src : snap.sources) {
+    if (src.kind != snapshot::SourceKind::kDirectory) continue;  // dumps restore on their own
     if (!opts.sources.empty() &&
         std::find(opts.sources.begin(), opts.sources.end(), src.name) == opts.sources.end())
       continue;

@@ -15,28 +15,39 @@ sock=$dir/mysql.sock pidfile=$dir/mariadbd.pid log=$dir/error.log
 ((${#sock} < 100)) || die "socket path too long for a unix socket: $sock"
 
 # Install Debian packages that are missing, without letting their services start.
+# A lock serializes fixtures installing at the same time (apt, dpkg and policy-rc.d).
+missing() { local p; for p; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done; }
 apt_install() {
-  local missing=() p policy=/usr/sbin/policy-rc.d own_policy=0
-  for p; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-  done
-  ((${#missing[@]})) || return 0
-  ((EUID == 0)) || die "packages missing and not root: ${missing[*]}"
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  [[ -n $(missing "$@") ]] || return 0
+  ((EUID == 0)) || die "packages missing and not root: $(missing "$@" | xargs)"
+  exec 9>/tmp/snapctl-db-fixture-apt.lock  # closed below so the server does not inherit it
+  flock -w 900 9 || die "waited 900 s for another fixture's apt-get"
+  local pkgs policy=/usr/sbin/policy-rc.d own_policy=0
+  mapfile -t pkgs < <(missing "$@")
+  if ((${#pkgs[@]})); then
+    if [[ ! -e $policy ]]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    local apt=(timeout 900 apt-get -y -qq -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${apt[@]}" install --no-install-recommends "${pkgs[@]}" >"$dir/apt.log" 2>&1; then
+      "${apt[@]}" update >>"$dir/apt.log" 2>&1 || true  # package lists missing or stale
+      "${apt[@]}" install --no-install-recommends "${pkgs[@]}" >>"$dir/apt.log" 2>&1 ||
+        { tail -n 20 "$dir/apt.log" >&2; die "apt-get install ${pkgs[*]} failed (log: $dir/apt.log)"; }
+    fi
+    if ((own_policy)); then rm -f "$policy"; trap - EXIT; fi
+    # The package enabled its unit (and started it if policy-rc.d was ignored): turn it off.
+    systemctl disable --now mariadb >/dev/null 2>&1 || true
   fi
-  local apt=(timeout 900 apt-get -y -qq -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
-  export DEBIAN_FRONTEND=noninteractive
-  if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >"$dir/apt.log" 2>&1; then
-    "${apt[@]}" update >>"$dir/apt.log" 2>&1 &&
-      "${apt[@]}" install --no-install-recommends "${missing[@]}" >>"$dir/apt.log" 2>&1 ||
-      { tail -n 20 "$dir/apt.log" >&2; die "apt-get install ${missing[*]} failed (log: $dir/apt.log)"; }
-  fi
-  if ((own_policy)); then rm -f "$policy"; trap - EXIT; fi
-  # The package enabled its unit (and started it if policy-rc.d was ignored): turn it off.
-  systemctl disable --now mariadb >/dev/null 2>&1 || true
+  exec 9>&-
 }
+
+# Close inherited descriptors above 2 so the daemon does not hold a caller's pipe open.
+close_fds() { local f; for f in "/proc/$BASHPID/fd"/*; do f=${f##*/}; ((f > 2)) && eval "exec $f>&-"; done 2>/dev/null || true; }
+
+# True while process $1 exists and is not a zombie.
+alive() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) && [[ ${s##*) } != Z* ]]; }
 
 # Prints the server pid if the pid file names a live mariadbd of this DIR.
 server_pid() {
@@ -46,7 +57,7 @@ server_pid() {
   echo "$pid"
 }
 
-ping() { mariadb --no-defaults --socket="$sock" -uroot -Nse 'select 1' >/dev/null 2>&1; }
+answers() { timeout 10 mariadb --no-defaults --connect-timeout=5 --socket="$sock" -uroot -Nse 'select 1' >/dev/null 2>&1; }
 
 fail_start() {
   echo "mariadb.sh: $*; last lines of $log:" >&2
@@ -66,14 +77,15 @@ start() {
       { tail -n 30 "$dir/install-db.log" >&2; die "mariadb-install-db failed (log: $dir/install-db.log)"; }
   fi
   rm -f "$sock" "$pidfile"
-  /usr/sbin/mariadbd --no-defaults "${user[@]}" --datadir="$dir/data" --socket="$sock" \
+  (close_fds; exec /usr/sbin/mariadbd --no-defaults "${user[@]}" --datadir="$dir/data" --socket="$sock" \
     --skip-networking --pid-file="$pidfile" --log-error="$log" --tmpdir="$dir" \
     --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --key-buffer-size=8M \
-    --max-connections=50 </dev/null >>"$log" 2>&1 &
+    --innodb-buffer-pool-dump-at-shutdown=OFF --innodb-buffer-pool-load-at-startup=OFF \
+    --max-connections=50 </dev/null >>"$log" 2>&1) &
   pid=$!
   for ((i = 0; i < 300; i++)); do  # 300 x 0.2 s = 60 s
-    ping && return 0
-    kill -0 "$pid" 2>/dev/null || fail_start "mariadbd exited during startup"
+    answers && return 0
+    alive "$pid" || fail_start "mariadbd exited during startup"
     sleep 0.2
   done
   kill -KILL "$pid" 2>/dev/null || true
@@ -85,13 +97,13 @@ stop() {
   pid=$(server_pid) || { rm -f "$sock" "$pidfile"; return 0; }
   timeout 20 mariadb-admin --no-defaults --socket="$sock" -uroot shutdown >/dev/null 2>&1 || true
   for ((i = 0; i < 100; i++)); do  # up to 20 s for a clean exit
-    kill -0 "$pid" 2>/dev/null || { rm -f "$sock" "$pidfile"; return 0; }
+    alive "$pid" || { rm -f "$sock" "$pidfile"; return 0; }
     sleep 0.2
   done
   echo "mariadb.sh: mariadbd $pid did not stop within 20 s, killing it" >&2
   kill -KILL "$pid" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$sock" "$pidfile"; return 0; }
+    alive "$pid" || { rm -f "$sock" "$pidfile"; return 0; }
     sleep 0.2
   done
   die "mariadbd $pid survived SIGKILL"

@@ -31,6 +31,10 @@ int RunCli(int argc, char** argv) {
   app.add_option("--repo,-r", g.repo, "repository directory (or SNAPCTL_REPO)");
   app.add_option("--password-file", g.password_file, "file holding the passphrase");
   app.add_option("--key-file", g.key_file, "key file unlocking the repository");
+  g.config = Env("SNAPCTL_CONFIG");
+  g.config_given = !g.config.empty();
+  app.add_option("--config,-c", g.config, "config file (default /etc/snapctl/snapctl.toml)")
+      ->each([&g](const std::string&) { g.config_given = true; });
   app.add_flag("--json", g.json, "machine-readable output");
   app.add_flag("-q,--quiet", g.quiet, "print nothing but errors");
   RegisterInit(app, g);
@@ -41,6 +45,7 @@ int RunCli(int argc, char** argv) {
   RegisterRestore(app, g);
   RegisterCheck(app, g);
   RegisterStats(app, g);
+  RegisterDump(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,7 +53,10 @@ int RunCli(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
   try {
-    return g.run ? g.run() : kExitUsage;
+    if (!g.run) return kExitUsage;
+    engine::Status defaults = ApplyConfigDefaults(g);
+    if (!defaults.ok()) return Fail(g, defaults);
+    return g.run();
   } catch (const std::exception& e) {
     std::cerr << "snapctl: " << e.what() << "\n";
     return kExitFailure;
@@ -67,6 +75,24 @@ engine::Result<std::string> ReadPassphrase(const Globals& g) {
   std::string env = Env("SNAPCTL_PASSWORD");
   if (!env.empty()) return env;
   return engine::Status::NotFound("no passphrase");
+}
+
+engine::Result<std::optional<ConfigFile>> LoadConfig(const Globals& g) {
+  std::string path = g.config_given ? g.config : kDefaultConfigPath;
+  engine::Result<ConfigFile> c = LoadConfigFile(path);
+  if (c.ok()) return std::optional<ConfigFile>(std::move(*c));
+  if (c.status().IsNotFound() && !g.config_given) return std::optional<ConfigFile>();
+  return c.status();
+}
+
+engine::Status ApplyConfigDefaults(Globals& g) {
+  SNAP_ASSIGN_OR_RETURN(std::optional<ConfigFile> c, LoadConfig(g));
+  if (!c) return engine::Status::OK();
+  if (g.repo.empty()) g.repo = c->repository;
+  if (g.password_file.empty() && std::getenv("SNAPCTL_PASSWORD") == nullptr)
+    g.password_file = c->password_file;
+  if (g.key_file.empty()) g.key_file = c->key_file;
+  return engine::Status::OK();
 }
 
 engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g, bool read_only) {

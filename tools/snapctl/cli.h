@@ -14,6 +14,7 @@
 
 #include "engine/repository.h"
 #include "engine/result.h"
+#include "tools/snapctl/config_file.h"
 
 namespace snap::cli {
 
@@ -21,6 +22,8 @@ struct Globals {
   std::string repo;           // --repo or SNAPCTL_REPO
   std::string password_file;  // --password-file or SNAPCTL_PASSWORD_FILE
   std::string key_file;       // --key-file or SNAPCTL_KEY_FILE
+  std::string config;         // --config or SNAPCTL_CONFIG
+  bool config_given = false;  // else the default path, used only if it exists
   bool json = false;
   bool quiet = false;
   // Set by the chosen subcommand; returns the exit code.
@@ -42,6 +45,9 @@ void RegisterDiff(CLI::App& app, Globals& g);
 void RegisterRestore(CLI::App& app, Globals& g);
 void RegisterCheck(CLI::App& app, Globals& g);
 void RegisterStats(CLI::App& app, Globals& g);
+void RegisterDump(CLI::App& app, Globals& g);
+
+inline constexpr char kDefaultConfigPath[] = "/etc/snapctl/snapctl.toml";
 
 // Helpers for subcommands.
 // Opens the repository; `read_only` commands still work while another
@@ -49,6 +55,12 @@ void RegisterStats(CLI::App& app, Globals& g);
 engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g,
                                                             bool read_only = false);
 engine::Result<std::string> ReadPassphrase(const Globals& g);  // NotFound when none given
+// The config file: the one given (an error if unreadable), else the default
+// path when it exists, else std::nullopt.
+engine::Result<std::optional<ConfigFile>> LoadConfig(const Globals& g);
+// Fills repo, password file and key file from the config where the command
+// line and environment left them empty.
+engine::Status ApplyConfigDefaults(Globals& g);
 int Fail(const Globals& g, const engine::Status& s);          // prints, returns kExitFailure
 void PrintJson(const nlohmann::json& j);
 std::string FormatTime(int64_t ns);                            // 2026-11-20T03:00:00Z

@@ -1,6 +1,9 @@
 // snapctl diff SNAP1 SNAP2: what changed between two snapshots. Subtrees
 // with the same ID are skipped unread, so the cost follows the change.
+#include <array>
 #include <iostream>
+#include <map>
+#include <optional>
 
 #include "tools/snapctl/cli.h"
 #include "tools/snapctl/tree_walk.h"
@@ -59,6 +62,14 @@ class Differ {
     return engine::Status::OK();
   }
 
+  void EmitDump(char what, const std::string& name) {
+    ++changes_;
+    if (g_.json)
+      out_.push_back({{"change", std::string(1, what)}, {"path", name}, {"dump", true}});
+    else if (!g_.quiet)
+      std::cout << what << "  " << name << " (dump)\n";
+  }
+
   nlohmann::json& json() { return out_; }
   uint64_t changes() const { return changes_; }
 
@@ -92,10 +103,15 @@ int Run(const Globals& g, const std::string& s1, const std::string& s2) {
   if (!b.ok()) return Fail(g, b.status());
   Differ d(**repo, g);
   std::map<std::string, std::pair<const Node*, const Node*>> sources;
+  std::map<std::string, std::array<std::optional<engine::ChunkId>, 2>> dumps;
   std::vector<Tree> keep;
   keep.reserve(a->record.sources.size() + b->record.sources.size());
   for (int side = 0; side < 2; ++side) {
     for (const auto& s : (side == 0 ? a : b)->record.sources) {
+      if (s.kind != engine::snapshot::SourceKind::kDirectory) {
+        dumps[s.name][side] = s.root;
+        continue;
+      }
       auto w = Wrapper(**repo, s);
       if (!w.ok()) return Fail(g, w.status().WithContext("source " + s.name));
       if (w->nodes.size() != 1) return Fail(g, engine::Status::Corruption("source " + s.name + ": bad root"));
@@ -106,6 +122,11 @@ int Run(const Globals& g, const std::string& s1, const std::string& s2) {
   for (const auto& [name, pair] : sources) {
     engine::Status s = d.Compare(name, pair.first, pair.second);
     if (!s.ok()) return Fail(g, s);
+  }
+  for (const auto& [name, roots] : dumps) {
+    if (roots[0] == roots[1]) continue;
+    char what = !roots[0] ? '+' : !roots[1] ? '-' : 'M';
+    d.EmitDump(what, name);
   }
   if (g.json) PrintJson(d.json());
   else if (!g.quiet) std::cout << d.changes() << " changes\n";

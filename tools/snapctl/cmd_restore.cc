@@ -1,8 +1,12 @@
 // snapctl restore SNAP|latest [--at TIME] [--source NAME] [--include GLOB] --target DIR [--delta]
+// snapctl restore SNAP|latest --dump NAME [--restore-command CMD]
+// snapctl restore SNAP|latest --profile NAME --target DIR [--delta]
 #include <unistd.h>
 
 #include <iostream>
 
+#include "engine/dump.h"
+#include "engine/exec/subprocess.h"
 #include "engine/restore.h"
 #include "tools/snapctl/cli.h"
 #include "tools/snapctl/progress.h"
@@ -12,16 +16,105 @@ namespace snap::cli {
 namespace {
 
 struct RestoreArgs {
-  std::string spec = "latest", at, target, source;
-  std::vector<std::string> includes;
+  std::string spec = "latest", at, target, source, profile, restore_command;
+  std::vector<std::string> includes, dumps;
   bool delta = false;
 };
 
+engine::Result<engine::RestoreStats> RestoreFiles(const Globals& g, const engine::Repository& repo,
+                                                  const engine::snapshot::SnapshotRecord& rec,
+                                                  engine::RestoreOptions opts) {
+  ProgressLine line(ShowProgress(g));
+  opts.restore_owners = geteuid() == 0;
+  opts.progress = [&](const engine::RestoreProgress& p) {
+    line.Update(p.files, p.bytes_done, p.bytes_total, p.current);
+  };
+  return engine::Restore(repo, rec, opts);
+}
+
+void Report(const Globals& g, const engine::Repository::SnapshotInfo& snap, const std::string& target,
+            const engine::RestoreStats& r) {
+  if (r.xattr_failures > 0)
+    std::cerr << "warning: " << r.xattr_failures
+              << " extended attributes could not be set (the target file system refused them)\n";
+  if (g.json) {
+    PrintJson({{"snapshot", snap.id.ToHex()}, {"target", target}, {"files", r.files},
+               {"dirs", r.dirs}, {"others", r.others}, {"files_unchanged", r.files_unchanged},
+               {"chunks_written", r.chunks_written}, {"chunks_unchanged", r.chunks_unchanged},
+               {"bytes_written", r.bytes_written}, {"removed", r.removed}});
+  } else if (!g.quiet) {
+    std::cout << "restored snapshot " << snap.id.ShortHex() << " to " << target << ": " << r.files
+              << " files (" << r.files_unchanged << " unchanged), " << HumanBytes(r.bytes_written)
+              << " written\n";
+  }
+}
+
+// The restore command for a dump: --restore-command, else the config's,
+// else the one recorded in the snapshot.
+std::string RestoreCommandFor(const RestoreArgs& a, const std::optional<ConfigFile>& config,
+                              const engine::snapshot::SourceRecord& src) {
+  if (!a.restore_command.empty()) return a.restore_command;
+  if (config)
+    if (const DumpConfig* d = config->FindDump(src.name); d && !d->restore.empty()) return d->restore;
+  return src.restore_command;
+}
+
+engine::Status RestoreDumps(const Globals& g, const engine::Repository& repo,
+                            const engine::snapshot::SnapshotRecord& rec,
+                            const std::vector<std::string>& names, const RestoreArgs& a,
+                            const std::optional<ConfigFile>& config, const std::string& cwd) {
+  for (const std::string& name : names) {
+    const engine::snapshot::SourceRecord* src = rec.FindSource(name);
+    if (!src || src->kind != engine::snapshot::SourceKind::kDump)
+      return engine::Status::NotFound("the snapshot holds no dump named '" + name + "'");
+    std::string cmd = RestoreCommandFor(a, config, *src);
+    if (!g.quiet && !g.json) std::cerr << "restoring dump " << name << " through: " << cmd << "\n";
+    SNAP_RETURN_IF_ERROR(engine::RestoreDump(repo, *src, cmd, cwd));
+  }
+  return engine::Status::OK();
+}
+
+int RunProfile(const Globals& g, const engine::Repository& repo,
+               const engine::Repository::SnapshotInfo& snap, const RestoreArgs& a) {
+  auto config = LoadConfig(g);
+  if (!config.ok()) return Fail(g, config.status());
+  const ProfileConfig* p = *config ? (*config)->FindProfile(a.profile) : nullptr;
+  if (!p) return Fail(g, engine::Status::NotFound("no [profile." + a.profile + "] in the config file"));
+  std::string step = "profile " + a.profile;
+  engine::RestoreOptions opts;
+  opts.target = a.target;
+  opts.sources = p->sources;
+  opts.delta = a.delta;
+  if (opts.sources.empty())
+    for (const auto& s : snap.record.sources)
+      if (s.kind == engine::snapshot::SourceKind::kDirectory) opts.sources.push_back(s.name);
+  auto files = RestoreFiles(g, repo, snap.record, opts);
+  if (!files.ok()) return Fail(g, files.status().WithContext(step + ": restoring files"));
+  engine::Status s = RestoreDumps(g, repo, snap.record, p->dumps, a, *config, a.target);
+  if (!s.ok()) return Fail(g, s.WithContext(step));
+  for (size_t i = 0; i < p->post.size(); ++i) {
+    s = engine::exec::RunCommand(p->post[i], step + " post step " + std::to_string(i + 1), a.target);
+    if (!s.ok()) return Fail(g, s.WithContext("stopped"));
+  }
+  Report(g, snap, a.target, *files);
+  return 0;
+}
+
 int Run(const Globals& g, const RestoreArgs& a) {
+  if (a.target.empty() && a.dumps.empty())
+    return Fail(g, engine::Status::InvalidArgument("pass --target DIR (or --dump NAME)"));
   auto repo = OpenRepo(g, /*read_only=*/true);
   if (!repo.ok()) return Fail(g, repo.status());
   auto snap = Resolve(**repo, a.spec, a.at);
   if (!snap.ok()) return Fail(g, snap.status());
+  if (!a.profile.empty()) return RunProfile(g, **repo, *snap, a);
+  if (!a.dumps.empty()) {
+    auto config = LoadConfig(g);
+    if (!config.ok()) return Fail(g, config.status());
+    engine::Status s = RestoreDumps(g, **repo, snap->record, a.dumps, a, *config, "");
+    if (!s.ok()) return Fail(g, s);
+    if (a.target.empty()) return 0;
+  }
   engine::RestoreOptions opts;
   opts.target = a.target;
   if (!a.source.empty()) {
@@ -30,27 +123,9 @@ int Run(const Globals& g, const RestoreArgs& a) {
   }
   opts.includes = a.includes;
   opts.delta = a.delta;
-  opts.restore_owners = geteuid() == 0;
-  ProgressLine line(ShowProgress(g));
-  opts.progress = [&](const engine::RestoreProgress& p) {
-    line.Update(p.files, p.bytes_done, p.bytes_total, p.current);
-  };
-  auto r = engine::Restore(**repo, snap->record, opts);
-  line.Done();
+  auto r = RestoreFiles(g, **repo, snap->record, opts);
   if (!r.ok()) return Fail(g, r.status().WithContext("restore of " + snap->id.ShortHex()));
-  if (r->xattr_failures > 0)
-    std::cerr << "warning: " << r->xattr_failures
-              << " extended attributes could not be set (the target file system refused them)\n";
-  if (g.json) {
-    PrintJson({{"snapshot", snap->id.ToHex()}, {"target", a.target}, {"files", r->files},
-               {"dirs", r->dirs}, {"others", r->others}, {"files_unchanged", r->files_unchanged},
-               {"chunks_written", r->chunks_written}, {"chunks_unchanged", r->chunks_unchanged},
-               {"bytes_written", r->bytes_written}, {"removed", r->removed}});
-  } else if (!g.quiet) {
-    std::cout << "restored snapshot " << snap->id.ShortHex() << " to " << a.target << ": "
-              << r->files << " files (" << r->files_unchanged << " unchanged), "
-              << HumanBytes(r->bytes_written) << " written\n";
-  }
+  Report(g, *snap, a.target, *r);
   return 0;
 }
 
@@ -63,9 +138,14 @@ void RegisterRestore(CLI::App& app, Globals& g) {
   cmd->add_option("--at", a->at, "the last snapshot at or before this time (UTC)");
   cmd->add_option("--source", a->source, "restore only this source, straight into the target");
   cmd->add_option("--include", a->includes, "restore only paths matching this glob (repeatable)");
-  cmd->add_option("--target", a->target, "directory to restore into")->required();
+  cmd->add_option("--target", a->target, "directory to restore into");
   cmd->add_flag("--delta", a->delta,
                 "update an existing tree: keep right files, rewrite changed chunks, remove extras");
+  cmd->add_option("--dump", a->dumps, "pipe this dump into its restore command (repeatable)");
+  cmd->add_option("--restore-command", a->restore_command,
+                  "with --dump: the command to pipe into instead of the declared one");
+  cmd->add_option("--profile", a->profile,
+                  "run the config file's [profile.NAME]: sources, dump restores, post steps");
   cmd->callback([&g, a] { g.run = [&g, a] { return Run(g, *a); }; });
 }
 

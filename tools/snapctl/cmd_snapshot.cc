@@ -2,6 +2,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "engine/capture.h"
@@ -12,8 +13,8 @@ namespace snap::cli {
 namespace {
 
 struct SnapshotArgs {
-  std::vector<std::string> sources, excludes, tags;
-  std::string host;
+  std::vector<std::string> sources, dumps, excludes, tags;
+  std::string host, pre, post;
   bool exclude_caches = false;
 };
 
@@ -22,6 +23,31 @@ engine::Result<engine::DirectorySource> ParseSource(const std::string& spec) {
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
     return engine::Status::InvalidArgument("--source " + spec + ": expected NAME=PATH");
   return engine::DirectorySource{spec.substr(0, eq), spec.substr(eq + 1), {}};
+}
+
+engine::Result<engine::DumpSource> ParseDump(const std::string& spec) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    return engine::Status::InvalidArgument("--dump " + spec + ": expected NAME=COMMAND");
+  return engine::DumpSource{spec.substr(0, eq), spec.substr(eq + 1), ""};
+}
+
+// With no --source and no --dump, the config file says what to capture.
+engine::Status FromConfig(const Globals& g, engine::CaptureOptions* opts) {
+  SNAP_ASSIGN_OR_RETURN(std::optional<ConfigFile> c, LoadConfig(g));
+  if (!c)
+    return engine::Status::InvalidArgument(
+        "nothing to capture: pass --source NAME=PATH / --dump NAME=COMMAND, or declare sources "
+        "in " + std::string(kDefaultConfigPath) + " (or --config FILE)");
+  for (const SourceConfig& s : c->sources)
+    opts->sources.push_back({s.name, s.path, s.excludes});
+  for (const DumpConfig& d : c->dumps) opts->dumps.push_back({d.name, d.command, d.restore});
+  if (std::any_of(c->sources.begin(), c->sources.end(),
+                  [](const SourceConfig& s) { return s.exclude_caches; }))
+    opts->exclude_caches = true;
+  if (opts->pre_hook.empty()) opts->pre_hook = c->pre_hook;
+  if (opts->post_hook.empty()) opts->post_hook = c->post_hook;
+  return engine::Status::OK();
 }
 
 std::string HostName() {
@@ -66,6 +92,17 @@ int Run(const Globals& g, const SnapshotArgs& a) {
     if (!s.ok()) return Fail(g, s.status());
     opts.sources.push_back(*s);
   }
+  for (const std::string& spec : a.dumps) {
+    engine::Result<engine::DumpSource> d = ParseDump(spec);
+    if (!d.ok()) return Fail(g, d.status());
+    opts.dumps.push_back(*d);
+  }
+  opts.pre_hook = a.pre;
+  opts.post_hook = a.post;
+  if (opts.sources.empty() && opts.dumps.empty()) {
+    engine::Status s = FromConfig(g, &opts);
+    if (!s.ok()) return Fail(g, s);
+  }
   opts.excludes = a.excludes;
   opts.exclude_caches = a.exclude_caches;
   opts.tags = a.tags;
@@ -105,6 +142,10 @@ void RegisterSnapshot(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("snapshot", "take a snapshot of directories");
   auto a = std::make_shared<SnapshotArgs>();
   cmd->add_option("--source", a->sources, "NAME=PATH of a directory to capture (repeatable)");
+  cmd->add_option("--dump", a->dumps,
+                  "NAME=COMMAND whose stdout is captured as a dump (repeatable; run first)");
+  cmd->add_option("--pre", a->pre, "command run before the capture (fails the snapshot)");
+  cmd->add_option("--post", a->post, "command run after the capture, even when it failed");
   cmd->add_option("--exclude", a->excludes, "glob of paths to skip (repeatable)");
   cmd->add_flag("--exclude-caches", a->exclude_caches, "skip directories holding a CACHEDIR.TAG");
   cmd->add_option("--tag", a->tags, "tag the snapshot (repeatable)");

@@ -26,6 +26,7 @@ engine::Status WalkSnapshot(
     const engine::Repository& repo, const engine::snapshot::SnapshotRecord& rec,
     const std::function<engine::Status(const std::string&, const Node&)>& fn) {
   for (const auto& src : rec.sources) {
+    if (src.kind != engine::snapshot::SourceKind::kDirectory) continue;
     engine::Result<engine::snapshot::Tree> wrapper = repo.ReadTree(src.root);
     if (!wrapper.ok()) return wrapper.status().WithContext("source " + src.name);
     for (const Node& n : wrapper->nodes) SNAP_RETURN_IF_ERROR(WalkNode(repo, src.name, n, fn));

@@ -1,0 +1,82 @@
+#include "engine/capture/chunk_stream.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/repository.h"
+
+namespace snap::engine::capture {
+namespace {
+constexpr size_t kReadSize = 4u << 20;
+constexpr size_t kHeadBytes = 16;
+}  // namespace
+
+ChunkStream::ChunkStream(Repository* repo, repo::PackSink* sink, EncodePool* pool,
+                         const chunk::ChunkerParams& params)
+    : repo_(repo), sink_(sink), pool_(pool), chunker_(params, repo->gear()) {}
+
+Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId>* ids,
+                            uint64_t* bytes, const std::function<void(uint64_t)>& on_read) {
+  const size_t max = chunker_.params().max_size;
+  buf_.resize(max + kReadSize);
+  head_.clear();
+  size_t have = 0;
+  bool eof = false;
+  while (!eof || have > 0) {
+    // Keep at least max bytes buffered so the chunker never rescans.
+    while (!eof && have < max) {
+      ssize_t n = ::read(fd, buf_.data() + have, buf_.size() - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::FromErrno(what + ": read", errno);
+      if (n == 0) eof = true;
+      if (head_.size() < kHeadBytes) {
+        size_t take = std::min<size_t>(kHeadBytes - head_.size(), static_cast<size_t>(n));
+        head_.insert(head_.end(), buf_.begin() + have, buf_.begin() + have + take);
+      }
+      have += static_cast<size_t>(n);
+      *bytes += static_cast<uint64_t>(n);
+      if (on_read && n > 0) on_read(static_cast<uint64_t>(n));
+    }
+    size_t off = 0;
+    while (off < have) {
+      size_t len = chunker_.NextBoundary(ByteSpan(buf_).subspan(off, have - off), eof);
+      if (len == 0) break;
+      ChunkId id;
+      SNAP_RETURN_IF_ERROR(Store(ByteSpan(buf_).subspan(off, len), &id));
+      ids->push_back(id);
+      off += len;
+    }
+    std::memmove(buf_.data(), buf_.data() + off, have - off);
+    have -= off;
+  }
+  return Status::OK();
+}
+
+Status ChunkStream::Store(ByteSpan data, ChunkId* id) {
+  *id = repo_->Hash(data);
+  SNAP_ASSIGN_OR_RETURN(bool fresh, sink_->Claim(*id));
+  if (!fresh) return Status::OK();
+  new_chunks_++;
+  new_bytes_ += data.size();
+  pack::EntryHeader h;
+  h.kind = pack::EntryKind::kData;
+  h.id = *id;
+  return pool_->Submit(std::move(h), Buffer(data.begin(), data.end()));
+}
+
+Result<ChunkId> ChunkStream::StoreEntry(pack::EntryKind kind, ByteSpan plain,
+                                        std::vector<ChunkId> refs) {
+  ChunkId id = repo_->Hash(plain);
+  SNAP_ASSIGN_OR_RETURN(bool fresh, sink_->Claim(id));
+  if (!fresh) return id;
+  pack::EntryHeader h;
+  h.kind = kind;
+  h.id = id;
+  h.refs = std::move(refs);
+  SNAP_RETURN_IF_ERROR(pool_->Submit(std::move(h), Buffer(plain.begin(), plain.end())));
+  return id;
+}
+
+}  // namespace snap::engine::capture

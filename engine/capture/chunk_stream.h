@@ -1,0 +1,50 @@
+// ChunkStream: reads a file or pipe to its end, cuts it with the chunker,
+// hashes each chunk on this thread and hands the new ones to an EncodePool.
+// Shared by directory and dump capture. Not thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/capture/encode_pool.h"
+#include "engine/chunk/chunker.h"
+#include "engine/repo/pack_sink.h"
+
+namespace snap::engine {
+class Repository;
+}
+
+namespace snap::engine::capture {
+
+class ChunkStream {
+ public:
+  ChunkStream(Repository* repo, repo::PackSink* sink, EncodePool* pool,
+              const chunk::ChunkerParams& params);
+
+  // Reads `fd` to EOF; appends the chunk IDs to *ids and the byte count to
+  // *bytes; calls on_read(n) after each read. `what` names the input in
+  // errors.
+  Status Consume(int fd, const std::string& what, std::vector<ChunkId>* ids, uint64_t* bytes,
+                 const std::function<void(uint64_t)>& on_read = {});
+  // Stores one chunk (if new) and returns its ID.
+  Status Store(ByteSpan data, ChunkId* id);
+  // Stores `plain` as an entry of `kind` through the pool, if new.
+  Result<ChunkId> StoreEntry(pack::EntryKind kind, ByteSpan plain, std::vector<ChunkId> refs);
+
+  uint64_t new_chunks() const { return new_chunks_; }
+  uint64_t new_bytes() const { return new_bytes_; }
+  // The first bytes of the last input consumed (to sniff compressed dumps).
+  const Buffer& head() const { return head_; }
+
+ private:
+  Repository* repo_;
+  repo::PackSink* sink_;
+  EncodePool* pool_;
+  chunk::Chunker chunker_;
+  Buffer buf_;
+  Buffer head_;
+  uint64_t new_chunks_ = 0, new_bytes_ = 0;
+};
+
+}  // namespace snap::engine::capture

@@ -283,9 +283,9 @@ TEST(PackFormat, RejectsFrameWithNonzeroReservedField) {
 }
 
 TEST(PackFormat, RejectsFrameWithRefCountAboveMax) {
-  // ref_count's third byte sits at offset 6; 0x41 << 16 exceeds 1 << 22.
+  // ref_count's third byte sits at offset 6; 1 + (0x41 << 16) exceeds 1 << 22.
   Status s = DecodePatched(Header(EntryKind::kTree, 0, 9, {Id(1)}), 6, 0x41);
-  EXPECT_EQ(s.message(), "pack frame: ref_count 4259840 exceeds 4194304");
+  EXPECT_EQ(s.message(), "pack frame: ref_count 4259841 exceeds 4194304");
 }
 
 TEST(PackFormat, RejectsRefCountThatOverrunsTheFrame) {

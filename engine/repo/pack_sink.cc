@@ -20,6 +20,10 @@ Result<bool> PackSink::Claim(const ChunkId& id) {
 }
 
 Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
+  // Readers reject entries past these bounds; never write one.
+  if (header.refs.size() > pack::kMaxRefs || header.raw_length > pack::kMaxRawLength)
+    return Status::InvalidArgument("chunk " + header.id.ShortHex() +
+                                   ": too large to store (a directory with millions of entries?)");
   std::unique_ptr<pack::PackWriter> full;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -5,6 +5,22 @@
 
 namespace snap::cli {
 
+namespace {
+
+// [chunking.files] / [chunking.dumps] override the defaults at init time;
+// chunking is fixed for the repository's life.
+void ApplyChunking(const ConfigFile& c, engine::repo::Config* config) {
+  auto apply = [](const ChunkingConfig& from, engine::chunk::ChunkerParams* to) {
+    if (from.min) to->min_size = *from.min;
+    if (from.avg) to->avg_size = *from.avg;
+    if (from.max) to->max_size = *from.max;
+  };
+  apply(c.file_chunking, &config->file_chunking);
+  apply(c.dump_chunking, &config->dump_chunking);
+}
+
+}  // namespace
+
 void RegisterInit(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("init", "create a repository");
   auto no_encryption = std::make_shared<bool>(false);
@@ -17,6 +33,9 @@ void RegisterInit(CLI::App& app, Globals& g) {
                                              "no repository given: pass --repo DIR"));
       engine::InitOptions opts;
       opts.encrypted = !*no_encryption;
+      auto config = LoadConfig(g);
+      if (!config.ok()) return Fail(g, config.status());
+      if (*config) ApplyChunking(**config, &opts.config);
       opts.key_file = *key_out;
       if (opts.encrypted) {
         engine::Result<std::string> pass = ReadPassphrase(g);

@@ -7,9 +7,11 @@
 #include "tools/snapctl/config_file.h"
 
 #include <fcntl.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cerrno>
 #include <exception>
@@ -18,8 +20,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <toml++/toml.h>
 
 namespace snap::cli {
 namespace {
@@ -55,16 +55,24 @@ std::string Join(std::string_view parent, std::string_view k) {
 
 std::string TypeName(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
     case toml::node_type::date:
     case toml::node_type::time:
-    case toml::node_type::date_time: return "a date/time";
-    case toml::node_type::none: break;
+    case toml::node_type::date_time:
+      return "a date/time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -108,7 +116,7 @@ class Errors {
   }
 
  private:
-  const std::string& file_;
+  std::string file_;
   std::vector<std::pair<uint32_t, std::string>> list_;
 };
 
@@ -209,8 +217,9 @@ Parser::Named Parser::NamedTables(const toml::node& v, std::string_view section)
     }
     if (const toml::table* t = Table(entry, key)) out.emplace_back(&k, t);
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return Before(a.first->source(), b.first->source()); });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return Before(a.first->source(), b.first->source());
+  });
   return out;
 }
 
@@ -248,19 +257,26 @@ Result<ConfigFile> Parser::Run(const toml::table& root) {
 void Parser::ParseRepository(const toml::table& t) {
   for (auto&& [k, v] : t) {
     std::string key = Join("repository", k.str());
-    if (k == "path") String(v, key, cfg_.repository);
-    else if (k == "password_file") String(v, key, cfg_.password_file);
-    else if (k == "key_file") String(v, key, cfg_.key_file);
-    else errors_.UnknownKey(k, key, "path, password_file, key_file");
+    if (k == "path")
+      String(v, key, cfg_.repository);
+    else if (k == "password_file")
+      String(v, key, cfg_.password_file);
+    else if (k == "key_file")
+      String(v, key, cfg_.key_file);
+    else
+      errors_.UnknownKey(k, key, "path, password_file, key_file");
   }
 }
 
 void Parser::ParseHooks(const toml::table& t) {
   for (auto&& [k, v] : t) {
     std::string key = Join("hooks", k.str());
-    if (k == "pre") String(v, key, cfg_.pre_hook);
-    else if (k == "post") String(v, key, cfg_.post_hook);
-    else errors_.UnknownKey(k, key, "pre, post");
+    if (k == "pre")
+      String(v, key, cfg_.pre_hook);
+    else if (k == "post")
+      String(v, key, cfg_.post_hook);
+    else
+      errors_.UnknownKey(k, key, "pre, post");
   }
 }
 
@@ -311,7 +327,8 @@ void Parser::ParseDump(const toml::key& name, const toml::table& t) {
         d.kind = *dk;
       } else {
         kind_ok = false;
-        errors_.Add(v, kkey, "unknown kind '" + kind + "'; use mysql, postgres, mongodb or command");
+        errors_.Add(v, kkey,
+                    "unknown kind '" + kind + "'; use mysql, postgres, mongodb or command");
       }
     } else if (k == "database") {
       String(v, kkey, d.database);
@@ -341,9 +358,10 @@ void Parser::CheckDump(const DumpConfig& d, const toml::table& t, std::string_vi
   const bool has_kind = t.contains("kind");
   if (d.kind == DumpKind::kCommand) {
     if (d.command.empty()) {
-      errors_.Add(t, key, has_kind ? "kind \"command\" needs a command; add command = \"...\""
-                                   : "no kind and no command; add kind = \"mysql\" (or postgres, "
-                                     "mongodb) or command = \"...\"");
+      errors_.Add(t, key,
+                  has_kind ? "kind \"command\" needs a command; add command = \"...\""
+                           : "no kind and no command; add kind = \"mysql\" (or postgres, "
+                             "mongodb) or command = \"...\"");
     }
     for (std::string_view k : {"database", "options"}) {
       if (t.contains(k))
@@ -367,9 +385,12 @@ void Parser::CheckDump(const DumpConfig& d, const toml::table& t, std::string_vi
 void Parser::ParseChunking(const toml::table& t) {
   for (auto&& [k, v] : t) {
     std::string key = Join("chunking", k.str());
-    if (k == "files") ParseChunkSizes(v, key, cfg_.file_chunking);
-    else if (k == "dumps") ParseChunkSizes(v, key, cfg_.dump_chunking);
-    else errors_.UnknownKey(k, key, "files, dumps");
+    if (k == "files")
+      ParseChunkSizes(v, key, cfg_.file_chunking);
+    else if (k == "dumps")
+      ParseChunkSizes(v, key, cfg_.dump_chunking);
+    else
+      errors_.UnknownKey(k, key, "files, dumps");
   }
 }
 
@@ -396,7 +417,10 @@ void Parser::ParseChunkSizes(const toml::node& v, std::string_view key, Chunking
   }
   const auto& [min, avg, max] = out;
   if (avg && (*avg & (*avg - 1)) != 0)
-    errors_.Add(*at[1], Join(key, "avg"), std::to_string(*avg) + " is not a power of two");
+    errors_.Add(*at[1], Join(key, "avg"),
+                std::to_string(*avg) + " is not a power of two; use " +
+                    std::to_string(std::bit_floor(uint64_t{*avg})) + " or " +
+                    std::to_string(std::bit_ceil(uint64_t{*avg})));
   if (min && avg && *min >= *avg)
     errors_.Add(*at[0], Join(key, "min"), "must be below avg (" + std::to_string(*avg) + ")");
   if (avg && max && *avg >= *max)
@@ -411,10 +435,14 @@ void Parser::ParseProfile(const toml::key& name, const toml::table& t) {
   const std::string key = Join("profile", p.name);
   for (auto&& [k, v] : t) {
     std::string kkey = Join(key, k.str());
-    if (k == "sources") Strings(v, kkey, p.sources, &source_uses_);
-    else if (k == "dumps") Strings(v, kkey, p.dumps, &dump_uses_);
-    else if (k == "post") Strings(v, kkey, p.post);
-    else errors_.UnknownKey(k, kkey, "sources, dumps, post");
+    if (k == "sources")
+      Strings(v, kkey, p.sources, &source_uses_);
+    else if (k == "dumps")
+      Strings(v, kkey, p.dumps, &dump_uses_);
+    else if (k == "post")
+      Strings(v, kkey, p.post);
+    else
+      errors_.UnknownKey(k, kkey, "sources, dumps, post");
   }
   cfg_.profiles.emplace(p.name, std::move(p));
 }
@@ -458,8 +486,11 @@ void Parser::CheckProfileUses() {
     if (!d) {
       errors_.Add(u.at, u.key, "no dump named \"" + u.name + "\" (" + NameList(dumps) + ")");
     } else if (d->restore.empty()) {
-      errors_.Add(u.at, u.key, "dump \"" + u.name + "\" has no restore command; add restore = "
-                                   "\"...\" to [dump." + KeyText(u.name) + "]");
+      errors_.Add(u.at, u.key,
+                  "dump \"" + u.name +
+                      "\" has no restore command; add restore = "
+                      "\"...\" to [dump." +
+                      KeyText(u.name) + "]");
     }
   }
 }
@@ -484,8 +515,7 @@ Result<ConfigFile> ParseConfigText(std::string_view text, const std::string& pat
   } catch (const toml::parse_error& e) {
     const toml::source_position& at = e.source().begin;
     return Status::InvalidArgument(path + ":" + std::to_string(at.line) + ":" +
-                                   std::to_string(at.column) + ": " +
-                                   std::string(e.description()));
+                                   std::to_string(at.column) + ": " + std::string(e.description()));
   } catch (const std::exception& e) {
     return Status::InvalidArgument(path + ": " + e.what());
   }

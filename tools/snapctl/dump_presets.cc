@@ -18,8 +18,10 @@ namespace {
 std::string ShellQuote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -54,9 +56,10 @@ std::string PresetDumpCommand(const DumpConfig& d) {
   const std::string db = QuotedDatabase(d);
   switch (d.kind) {
     case DumpKind::kMysql:
-      return Words({"mysqldump --single-transaction --routines --triggers --events --hex-blob "
-                    "--skip-dump-date --default-character-set=utf8mb4",
-                    d.options, db.empty() ? "--all-databases" : db});
+      return Words(
+          {"mysqldump --single-transaction --routines --triggers --events --hex-blob "
+           "--skip-dump-date --default-character-set=utf8mb4",
+           d.options, db.empty() ? "--all-databases" : db});
     case DumpKind::kPostgres:
       if (d.format == "custom")
         return Words({"pg_dump --format=custom --compress=0 --no-sync", d.options, db});

@@ -202,6 +202,29 @@ TEST_F(Database, MariaDbSnapshotUnderWritesRestoresConsistently) {
                     cli + "shop2", cli + "-N -B shop2 -e 'SELECT path FROM uploads ORDER BY id'");
 }
 
+TEST_F(Database, MysqlPresetFromTheConfigDumpsAndRestores) {
+  Start("mariadb.sh");
+  std::string sock = db_dir_ + "/mysql.sock";
+  std::string cli = "mariadb --socket=" + sock + " -uroot ";
+  ASSERT_EQ(Sh(cli + "-e \"CREATE DATABASE pim; CREATE TABLE pim.products (sku VARCHAR(20) "
+                     "PRIMARY KEY, name TEXT); INSERT INTO pim.products VALUES ('A1','chair'),"
+                     "('B2','table')\"").exit_code, 0);
+  std::string config = tmp_.Sub("snapctl.toml");
+  std::ofstream(config) << "[repository]\npath = \"" << tmp_.Sub("repo") << "\"\n"
+                        << "[dump.catalog]\nkind = \"mysql\"\ndatabase = \"pim\"\n"
+                        << "options = \"--socket=" << sock << " -uroot\"\n";
+  std::string snapctl = "SNAPCTL_KEY_DIR=" + Quote(tmp_.Sub("keys")) + " " + Quote(Bin()) +
+                        " --config " + Quote(config) + " ";
+  ASSERT_EQ(Sh(snapctl + "init").exit_code, 0);
+  CmdResult snap = Sh(snapctl + "snapshot");
+  ASSERT_EQ(snap.exit_code, 0) << snap.err;
+  ASSERT_EQ(Sh(cli + "-e 'DROP TABLE pim.products'").exit_code, 0);
+  CmdResult r = Sh(snapctl + "restore latest --dump catalog");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  CmdResult rows = Sh(cli + "-N -B -e 'SELECT sku, name FROM pim.products ORDER BY sku'");
+  EXPECT_EQ(rows.out, "A1\tchair\nB2\ttable\n");
+}
+
 TEST_F(Database, PostgresSnapshotUnderWritesRestoresConsistently) {
   fsys::create_directories(uploads_);
   Start("postgres.sh");

@@ -14,6 +14,10 @@ nlohmann::json SnapshotJson(const engine::Repository::SnapshotInfo& s) {
                        {"kind", src.kind == engine::snapshot::SourceKind::kDump ? "dump" : "directory"},
                        {"path", src.path},
                        {"files", src.stats.files},
+                       {"start", FormatTime(src.start_ns)},
+                       {"end", FormatTime(src.end_ns)},
+                       {"command", src.command},
+                       {"exit_status", src.exit_status},
                        {"bytes", src.stats.bytes},
                        {"notes", src.notes}});
   return {{"id", s.id.ToHex()},     {"time", FormatTime(s.record.time_ns)},

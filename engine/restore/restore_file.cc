@@ -31,10 +31,10 @@ Result<fs::Fd> OpenParent(int root_fd, const std::string& rel, std::string* leaf
 
 }  // namespace
 
-Result<bool> Restorer::IsUnchanged(DirCtx* dir, const snapshot::Node& node) {
-  Result<struct stat> st = fs::StatAt(dir->fd.get(), node.name);
+Result<bool> Restorer::IsUnchanged(int dfd, const snapshot::Node& node) {
+  Result<struct stat> st = fs::StatAt(dfd, node.name);
   if (!st.ok()) return false;
-  Result<snapshot::Node> have = fs::NodeFromStat(dir->fd.get(), node.name, *st);
+  Result<snapshot::Node> have = fs::NodeFromStat(dfd, node.name, *st);
   if (!have.ok()) return false;
   bool same = have->type == node.type && have->size == node.size &&
               have->mtime_ns == node.mtime_ns && have->mode == node.mode &&
@@ -46,12 +46,17 @@ Result<bool> Restorer::IsUnchanged(DirCtx* dir, const snapshot::Node& node) {
 
 Status Restorer::RestoreFile(DirCtx* dir, const snapshot::Node& node, const std::string& rel) {
   std::string display = dir->display + "/" + node.name;
-  stats_.files++;
-  progress_.files++;
   int dfd = dir->fd.get();
   if (node.hardlink_group != 0) {
     auto it = links_.find(node.hardlink_group);
     if (it != links_.end()) {
+      // The first copy may still be in the pool's hands.
+      SNAP_RETURN_IF_ERROR(pool_.WaitIdle());
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.files++;
+        progress_.files++;
+      }
       std::string leaf;
       SNAP_ASSIGN_OR_RETURN(fs::Fd pfd, OpenParent(source_root_->fd.get(), it->second, &leaf));
       Result<struct stat> a = fs::StatAt(pfd.get(), leaf), b = fs::StatAt(dfd, node.name);
@@ -61,9 +66,20 @@ Status Restorer::RestoreFile(DirCtx* dir, const snapshot::Node& node, const std:
     }
     links_[node.hardlink_group] = rel;
   }
+  const snapshot::Node* n = &node;
+  return pool_.Submit([this, dfd, n, display] { return FileJob(dfd, *n, display); });
+}
+
+Status Restorer::FileJob(int dfd, const snapshot::Node& node, const std::string& display) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.files++;
+    progress_.files++;
+  }
   if (opts_.delta) {
-    SNAP_ASSIGN_OR_RETURN(bool same, IsUnchanged(dir, node));
+    SNAP_ASSIGN_OR_RETURN(bool same, IsUnchanged(dfd, node));
     if (same) {
+      std::lock_guard<std::mutex> lock(mu_);
       stats_.files_unchanged++;
       progress_.bytes_done += node.size;
       Report(display);
@@ -98,6 +114,7 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
         ssize_t n = ::pread(fd, existing.data(), existing.size(), static_cast<off_t>(offset));
         if (n == static_cast<ssize_t>(existing.size()) && repo_.Hash(existing) == id) {
           offset += existing.size();
+          std::lock_guard<std::mutex> lock(mu_);
           stats_.chunks_unchanged++;
           progress_.bytes_done += existing.size();
           continue;
@@ -108,6 +125,7 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
     if (!data.ok()) return data.status().WithContext(what);
     SNAP_RETURN_IF_ERROR(fs::WriteAt(fd, offset, *data, what));
     offset += data->size();
+    std::lock_guard<std::mutex> lock(mu_);
     stats_.chunks_written++;
     stats_.bytes_written += data->size();
     progress_.bytes_done += data->size();
@@ -126,6 +144,7 @@ Status Restorer::RemoveExtraneous(DirCtx* dir, const snapshot::Tree& tree) {
   for (const std::string& name : names) {
     if (tree.Find(name) != nullptr) continue;
     SNAP_RETURN_IF_ERROR(fs::RemoveAt(dir->fd.get(), name).WithContext(dir->display));
+    std::lock_guard<std::mutex> lock(mu_);
     stats_.removed++;
   }
   return Status::OK();

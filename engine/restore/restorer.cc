@@ -55,6 +55,7 @@ Status Restorer::EnsureDir(DirCtx* dir) {
   Result<fs::Fd> fd = fs::MakeDirAt(pfd, dir->name, opts_.delta);
   if (!fd.ok()) return fd.status().WithContext(dir->display);
   dir->fd = std::move(*fd);
+  std::lock_guard<std::mutex> lock(mu_);
   stats_.dirs++;
   progress_.dirs++;
   return Status::OK();
@@ -64,14 +65,24 @@ Status Restorer::RestoreDir(DirCtx* dir, bool included) {
   if (!dir->node->subtree) return Status::Corruption(dir->display + ": directory without a tree");
   Result<snapshot::Tree> tree = repo_.ReadTree(*dir->node->subtree);
   if (!tree.ok()) return tree.status().WithContext(dir->display);
-  if (included) SNAP_RETURN_IF_ERROR(EnsureDir(dir));
-  for (const snapshot::Node& child : tree->nodes)
-    SNAP_RETURN_IF_ERROR(RestoreChild(dir, child, included));
-  if (dir->fd.valid() && opts_.delta && includes_.empty())
-    SNAP_RETURN_IF_ERROR(RemoveExtraneous(dir, *tree));
+  Status s = RestoreDirEntries(dir, *tree, included);
+  // Pool jobs point into `tree` and use dir's fd: none may outlive them.
+  Status jobs = pool_.WaitIdle();
+  SNAP_RETURN_IF_ERROR(s);
+  SNAP_RETURN_IF_ERROR(jobs);
   return FinishDir(dir);
 }
 
+Status Restorer::RestoreDirEntries(DirCtx* dir, const snapshot::Tree& tree, bool included) {
+  if (included) SNAP_RETURN_IF_ERROR(EnsureDir(dir));
+  for (const snapshot::Node& child : tree.nodes)
+    SNAP_RETURN_IF_ERROR(RestoreChild(dir, child, included));
+  if (dir->fd.valid() && opts_.delta && includes_.empty())
+    SNAP_RETURN_IF_ERROR(RemoveExtraneous(dir, tree));
+  return Status::OK();
+}
+
+// REQUIRES: no pool job is running in `dir` (its mtime must be final).
 Status Restorer::FinishDir(DirCtx* dir) {
   if (!dir->fd.valid()) return Status::OK();
   int pfd = dir->parent->fixed_fd >= 0 ? dir->parent->fixed_fd : dir->parent->fd.get();
@@ -97,9 +108,12 @@ Status Restorer::RestoreChild(DirCtx* dir, const snapshot::Node& node, bool incl
   SNAP_RETURN_IF_ERROR(EnsureDir(dir));
   std::string display = dir->display + "/" + node.name;
   if (node.type == snapshot::NodeType::kFile) return RestoreFile(dir, node, rel);
-  stats_.others++;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.others++;
+  }
   if (opts_.delta) {
-    SNAP_ASSIGN_OR_RETURN(bool same, IsUnchanged(dir, node));
+    SNAP_ASSIGN_OR_RETURN(bool same, IsUnchanged(dir->fd.get(), node));
     if (same) return Status::OK();
   }
   Status s = fs::MakeSpecialAt(dir->fd.get(), node.name, node, opts_.delta);
@@ -108,7 +122,12 @@ Status Restorer::RestoreChild(DirCtx* dir, const snapshot::Node& node, bool incl
 }
 
 Status Restorer::ApplyMeta(int dirfd, const std::string& name, const snapshot::Node& node) {
-  Status s = fs::ApplyMetadata(dirfd, name, node, opts_.restore_owners, &stats_.xattr_failures);
+  int failures = 0;
+  Status s = fs::ApplyMetadata(dirfd, name, node, opts_.restore_owners, &failures);
+  if (failures > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.xattr_failures += failures;
+  }
   return s;
 }
 

@@ -3,12 +3,14 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "engine/capture/glob.h"
 #include "engine/fs/fs.h"
+#include "engine/restore/job_pool.h"
 #include "engine/restore.h"
 
 namespace snap::engine::restore {
@@ -40,17 +42,22 @@ class Restorer {
   Status EnsureDir(DirCtx* dir);
   Status FinishDir(DirCtx* dir);
   Status RestoreFile(DirCtx* dir, const snapshot::Node& node, const std::string& rel);
+  // Runs on a pool thread: the content and metadata of one regular file.
+  Status FileJob(int dfd, const snapshot::Node& node, const std::string& display);
+  Status RestoreDirEntries(DirCtx* dir, const snapshot::Tree& tree, bool included);
   Status WriteContent(int fd, const snapshot::Node& node, const std::string& what, bool compare);
-  Result<bool> IsUnchanged(DirCtx* dir, const snapshot::Node& node);
+  Result<bool> IsUnchanged(int dfd, const snapshot::Node& node);
   Status RemoveExtraneous(DirCtx* dir, const snapshot::Tree& tree);
   Status ApplyMeta(int dirfd, const std::string& name, const snapshot::Node& node);
-  void Report(const std::string& display);
+  void Report(const std::string& display);  // REQUIRES: mu_ held
 
   const Repository& repo_;
   const RestoreOptions& opts_;
   capture::GlobSet includes_;
-  RestoreStats stats_;
-  RestoreProgress progress_;
+  std::mutex mu_;  // the walk and the pool threads update these
+  RestoreStats stats_;        // guarded by mu_
+  RestoreProgress progress_;  // guarded by mu_
+  JobPool pool_{2, 64};
   // hardlink group -> path (relative to the source target) of its first copy
   std::map<uint64_t, std::string> links_;
   DirCtx* source_root_ = nullptr;

@@ -24,6 +24,15 @@ Buffer SnapshotAad(const ChunkId& id) {
   return aad;
 }
 
+// How many delta bases this thread is decoding at once.
+thread_local int tl_delta_level = 0;
+class DeltaLevel {
+ public:
+  DeltaLevel() { ++tl_delta_level; }
+  ~DeltaLevel() { --tl_delta_level; }
+  int depth() const { return tl_delta_level; }
+};
+
 }  // namespace
 
 std::string Repository::PackKey(const index::PackId& pack) {
@@ -55,7 +64,7 @@ void Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer
   }
 }
 
-Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame) const {
+Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame, int* delta_depth) const {
   const pack::EntryHeader& h = frame.header;
   std::string what = "chunk " + h.id.ShortHex();
   Buffer opened;
@@ -72,8 +81,19 @@ Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame) const 
   Buffer plain;
   if (h.flags & pack::kFlagDelta) {
     if (h.refs.empty()) return Status::Corruption(what + ": delta without a base");
-    SNAP_ASSIGN_OR_RETURN(Buffer base, ReadChunk(h.refs[0]));
-    Result<Buffer> d = codec::DecompressDelta(body, base, h.raw_length);
+    // Bounds the recursion before it happens: a hostile chain may loop.
+    DeltaLevel level;
+    if (level.depth() > kMaxDeltaDepth)
+      return Status::Corruption(what + ": delta chain longer than " +
+                                std::to_string(kMaxDeltaDepth) + " (or a loop)");
+    int base_depth = 0;
+    Result<Buffer> base = ReadChunk(h.refs[0], &base_depth);
+    if (!base.ok()) return base.status().WithContext(what + ": delta base");
+    if (base_depth + 1 > kMaxDeltaDepth)
+      return Status::Corruption(what + ": delta chain longer than " +
+                                std::to_string(kMaxDeltaDepth));
+    if (delta_depth) *delta_depth = base_depth + 1;
+    Result<Buffer> d = codec::DecompressDelta(body, *base, h.raw_length);
     if (!d.ok()) return d.status().WithContext(what);
     plain = std::move(*d);
   } else if (h.flags & pack::kFlagCompressed) {
@@ -88,7 +108,8 @@ Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame) const 
   return plain;
 }
 
-Result<Buffer> Repository::ReadChunk(const ChunkId& id) const {
+Result<Buffer> Repository::ReadChunk(const ChunkId& id, int* delta_depth) const {
+  if (delta_depth) *delta_depth = 0;
   SNAP_ASSIGN_OR_RETURN(std::optional<index::ChunkLocation> loc, chunk_index_->Get(id));
   if (!loc) return Status::NotFound("chunk " + id.ShortHex() + ": not in the index");
   std::string key = PackKey(loc->pack);
@@ -99,7 +120,7 @@ Result<Buffer> Repository::ReadChunk(const ChunkId& id) const {
   if (f->header.id != id)
     return Status::Corruption(key + ": frame at " + std::to_string(loc->entry.offset) +
                               " holds another chunk than the index says");
-  return DecodePayload(*f);
+  return DecodePayload(*f, delta_depth);
 }
 
 Result<snapshot::Tree> Repository::ReadTree(const ChunkId& id) const {

@@ -83,10 +83,17 @@ class Repository {
                      const Buffer* delta_base = nullptr) const;
   // Inverse of EncodePayload for a verified frame: opens, decompresses and
   // checks the plaintext hashes to the frame's ID. Corruption names the ID.
-  Result<Buffer> DecodePayload(const pack::DecodedFrame& frame) const;
+  // A delta entry is decoded against its base (read recursively);
+  // *delta_depth, when given, receives the length of that chain (0: not a
+  // delta). Corruption when a chain is longer than kMaxDeltaDepth.
+  Result<Buffer> DecodePayload(const pack::DecodedFrame& frame, int* delta_depth = nullptr) const;
 
   // Reads, verifies and decodes one chunk by ID. NotFound when unindexed.
-  Result<Buffer> ReadChunk(const ChunkId& id) const;
+  Result<Buffer> ReadChunk(const ChunkId& id, int* delta_depth = nullptr) const;
+
+  // Writers store a delta only against a base whose chain is shorter, so a
+  // read never decodes more than this many entries for one chunk.
+  static constexpr int kMaxDeltaDepth = 4;
   Result<snapshot::Tree> ReadTree(const ChunkId& id) const;
 
   // Writes the sealed record under snapshots/ (the commit point), then the

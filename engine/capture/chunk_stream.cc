@@ -23,6 +23,7 @@ Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId
   buf_.resize(max + kReadSize);
   head_.clear();
   size_t have = 0;
+  uint64_t stream_offset = 0;  // of buf_[0]
   bool eof = false;
   while (!eof || have > 0) {
     // Keep at least max bytes buffered so the chunker never rescans.
@@ -44,17 +45,18 @@ Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId
       size_t len = chunker_.NextBoundary(ByteSpan(buf_).subspan(off, have - off), eof);
       if (len == 0) break;
       ChunkId id;
-      SNAP_RETURN_IF_ERROR(Store(ByteSpan(buf_).subspan(off, len), &id));
+      SNAP_RETURN_IF_ERROR(Store(ByteSpan(buf_).subspan(off, len), &id, stream_offset + off));
       ids->push_back(id);
       off += len;
     }
     std::memmove(buf_.data(), buf_.data() + off, have - off);
     have -= off;
+    stream_offset += off;
   }
   return Status::OK();
 }
 
-Status ChunkStream::Store(ByteSpan data, ChunkId* id) {
+Status ChunkStream::Store(ByteSpan data, ChunkId* id, uint64_t offset) {
   *id = repo_->Hash(data);
   SNAP_ASSIGN_OR_RETURN(bool fresh, sink_->Claim(*id));
   if (!fresh) return Status::OK();
@@ -63,7 +65,15 @@ Status ChunkStream::Store(ByteSpan data, ChunkId* id) {
   pack::EntryHeader h;
   h.kind = pack::EntryKind::kData;
   h.id = *id;
-  return pool_->Submit(std::move(h), Buffer(data.begin(), data.end()));
+  std::optional<Buffer> base;
+  if (bases_) {
+    if (auto b = bases_->At(offset)) {
+      h.refs = {b->first};
+      base = std::move(b->second);
+      delta_chunks_++;
+    }
+  }
+  return pool_->Submit(std::move(h), Buffer(data.begin(), data.end()), std::move(base));
 }
 
 Result<ChunkId> ChunkStream::StoreEntry(pack::EntryKind kind, ByteSpan plain,

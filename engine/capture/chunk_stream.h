@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/capture/delta_bases.h"
 #include "engine/capture/encode_pool.h"
 #include "engine/chunk/chunker.h"
 #include "engine/repo/pack_sink.h"
@@ -28,11 +29,16 @@ class ChunkStream {
   Status Consume(int fd, const std::string& what, std::vector<ChunkId>* ids, uint64_t* bytes,
                  const std::function<void(uint64_t)>& on_read = {});
   // Stores one chunk (if new) and returns its ID.
-  Status Store(ByteSpan data, ChunkId* id);
+  Status Store(ByteSpan data, ChunkId* id, uint64_t offset = 0);
   // Stores `plain` as an entry of `kind` through the pool, if new.
   Result<ChunkId> StoreEntry(pack::EntryKind kind, ByteSpan plain, std::vector<ChunkId> refs);
 
+  // New chunks are then stored as deltas against the chunk at the same
+  // stream offset in `bases` (dump streams). `bases` must outlive this.
+  void set_delta_bases(const DeltaBases* bases) { bases_ = bases; }
+
   uint64_t new_chunks() const { return new_chunks_; }
+  uint64_t delta_chunks() const { return delta_chunks_; }
   uint64_t new_bytes() const { return new_bytes_; }
   // The first bytes of the last input consumed (to sniff compressed dumps).
   const Buffer& head() const { return head_; }
@@ -44,7 +50,8 @@ class ChunkStream {
   chunk::Chunker chunker_;
   Buffer buf_;
   Buffer head_;
-  uint64_t new_chunks_ = 0, new_bytes_ = 0;
+  const DeltaBases* bases_ = nullptr;
+  uint64_t new_chunks_ = 0, new_bytes_ = 0, delta_chunks_ = 0;
 };
 
 }  // namespace snap::engine::capture

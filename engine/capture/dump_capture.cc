@@ -28,13 +28,24 @@ constexpr Magic kCompressed[] = {
 }  // namespace
 
 DumpCapture::DumpCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
-                         const DumpSource& source, CaptureProgress* progress)
-    : source_(source),
+                         const DumpSource& source, CaptureProgress* progress,
+                         std::optional<ChunkId> parent)
+    : repo_(repo),
+      source_(source),
+      parent_(parent),
       progress_(progress),
       stream_(repo, sink, pool, repo->config().dump_chunking) {}
 
 Result<ChunkId> DumpCapture::Run() {
   std::string what = "dump " + source_.name;
+  if (parent_) {
+    // Without the parent's stream (damaged, say) the dump is stored whole.
+    Result<DeltaBases> b = DeltaBases::Load(*repo_, *parent_);
+    if (b.ok()) {
+      bases_ = std::move(*b);
+      stream_.set_delta_bases(&*bases_);
+    }
+  }
   exec::SpawnOptions opts;
   opts.pipe_stdout = true;
   opts.stderr_prefix = "[" + what + "] ";

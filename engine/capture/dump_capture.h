@@ -3,6 +3,7 @@
 // prefixed with the dump's name. A non-zero exit fails the capture.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,10 @@ namespace snap::engine::capture {
 
 class DumpCapture {
  public:
+  // `parent`, when given, is the same dump's stream root in an earlier
+  // snapshot: changed chunks are stored as deltas against it.
   DumpCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool, const DumpSource& source,
-              CaptureProgress* progress);
+              CaptureProgress* progress, std::optional<ChunkId> parent = std::nullopt);
 
   // Captures the dump; returns the ID of its top stream list. Aborted when
   // the command fails, naming the dump and quoting its last stderr lines.
@@ -29,7 +32,10 @@ class DumpCapture {
   Result<ChunkId> StoreLists(const std::vector<ChunkId>& chunks);
   void SniffCompression();
 
+  Repository* repo_;
   const DumpSource& source_;
+  std::optional<ChunkId> parent_;
+  std::optional<DeltaBases> bases_;
   CaptureProgress* progress_;
   ChunkStream stream_;
   uint64_t bytes_ = 0;

@@ -19,7 +19,7 @@ EncodePool::~EncodePool() {
   for (std::thread& t : threads_) t.join();
 }
 
-Status EncodePool::Submit(pack::EntryHeader header, Buffer plain) {
+Status EncodePool::Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base) {
   std::unique_lock<std::mutex> lock(mu_);
   // Always admit one job into an empty queue, however large.
   cv_.wait(lock, [&] {
@@ -27,7 +27,7 @@ Status EncodePool::Submit(pack::EntryHeader header, Buffer plain) {
   });
   if (!error_.ok()) return error_;
   queued_bytes_ += plain.size();
-  jobs_.push_back({std::move(header), std::move(plain)});
+  jobs_.push_back({std::move(header), std::move(plain), std::move(delta_base)});
   cv_.notify_all();
   return Status::OK();
 }
@@ -52,7 +52,7 @@ void EncodePool::Work() {
       ++busy_;
     }
     cv_.notify_all();
-    repo_->EncodePayload(job.plain, &job.header, &payload);
+    repo_->EncodePayload(job.plain, &job.header, &payload, job.base ? &*job.base : nullptr);
     Status s = sink_->Add(job.header, payload);
     {
       std::lock_guard<std::mutex> lock(mu_);

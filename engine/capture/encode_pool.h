@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,7 +29,9 @@ class EncodePool {
 
   // Queues a claimed chunk; blocks while the queue is full. Returns the
   // first error a worker met (the chunk is then dropped).
-  Status Submit(pack::EntryHeader header, Buffer plain);
+  // With `delta_base`, the chunk is stored as a zstd delta against it
+  // (header.refs[0] must name the base).
+  Status Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base = {});
   // Waits until every queued chunk is in the sink; the first error, if any.
   Status Drain();
 
@@ -36,6 +39,7 @@ class EncodePool {
   struct Job {
     pack::EntryHeader header;
     Buffer plain;
+    std::optional<Buffer> base;
   };
   void Work();
 

@@ -81,8 +81,20 @@ class Capturer {
     return Status::OK();
   }
 
+  // The same dump's stream in the newest snapshot holding it.
+  std::optional<ChunkId> ParentStream(const std::string& name) const {
+    Result<std::vector<Repository::SnapshotInfo>> all = repo_.ListSnapshots();
+    if (!all.ok()) return std::nullopt;
+    for (auto it = all->rbegin(); it != all->rend(); ++it) {
+      const snapshot::SourceRecord* s = it->record.FindSource(name);
+      if (s && s->kind == snapshot::SourceKind::kDump && it->record.host == opts_.host)
+        return s->root;
+    }
+    return std::nullopt;
+  }
+
   Status CaptureDump(capture::EncodePool* pool, const DumpSource& d) {
-    capture::DumpCapture dc(&repo_, &sink_, pool, d, &progress_);
+    capture::DumpCapture dc(&repo_, &sink_, pool, d, &progress_, ParentStream(d.name));
     snapshot::SourceRecord sr;
     sr.name = d.name;
     sr.kind = snapshot::SourceKind::kDump;

@@ -2,11 +2,13 @@
 
 #include <cstring>
 
-#include "engine/codec/checksum.h"
+#include "engine/codec/checksummed.h"
 #include "engine/codec/varint.h"
 
 namespace snap::engine::repo {
 namespace {
+
+constexpr std::string_view kMagic(kConfigMagic, sizeof kConfigMagic);
 
 void PutParams(codec::Encoder& e, const chunk::ChunkerParams& p) {
   e.PutVarint(p.min_size);
@@ -22,9 +24,8 @@ bool GetParams(codec::Decoder& d, chunk::ChunkerParams* p) {
 }  // namespace
 
 void Config::EncodeTo(Buffer* out) const {
-  size_t start = out->size();
+  size_t start = codec::BeginChecksummed(out, kMagic);
   codec::Encoder e(out);
-  e.PutRaw(AsBytes(std::string_view(kConfigMagic, 8)));
   e.PutVarint(version);
   e.PutRaw(repo_id);
   e.PutU8(encrypted ? 1 : 0);
@@ -32,18 +33,14 @@ void Config::EncodeTo(Buffer* out) const {
   PutParams(e, dump_chunking);
   e.PutSignedVarint(zstd_level);
   e.PutVarint(pack_target_size);
-  e.PutFixed64(codec::Xxh3(ByteSpan(*out).subspan(start)));
+  codec::EndChecksummed(out, start);
 }
 
 Result<Config> Config::Decode(ByteSpan in) {
-  if (in.size() < 8 + 8 || std::memcmp(in.data(), kConfigMagic, 8) != 0)
-    return Status::Corruption("config: not a snapctl repository config (bad magic)");
-  ByteSpan body = in.first(in.size() - 8);
-  codec::Decoder tail(in.subspan(in.size() - 8));
-  uint64_t sum = 0;
-  (void)tail.GetFixed64(&sum);
-  if (codec::Xxh3(body) != sum) return Status::Corruption("config: checksum mismatch");
-  codec::Decoder d(body.subspan(8));
+  SNAP_ASSIGN_OR_RETURN(
+      ByteSpan body,
+      codec::OpenChecksummed(in, kMagic, "config", "not a snapctl repository config (bad magic)"));
+  codec::Decoder d(body);
   Config c;
   uint8_t enc = 0;
   ByteSpan id;

@@ -2,12 +2,13 @@
 
 #include <cstring>
 
-#include "engine/codec/checksum.h"
+#include "engine/codec/checksummed.h"
 #include "engine/codec/varint.h"
 
 namespace snap::engine::repo {
 namespace {
 
+constexpr std::string_view kMagic(kKeyFileMagic, sizeof kKeyFileMagic);
 constexpr size_t kKeysSize = 3 * 32;
 constexpr std::string_view kAadLabel = "snapctl-keys-v1:";
 
@@ -40,9 +41,8 @@ MasterKeys MasterKeys::Generate() {
 }
 
 void KeyFile::EncodeTo(Buffer* out) const {
-  size_t start = out->size();
+  size_t start = codec::BeginChecksummed(out, kMagic);
   codec::Encoder e(out);
-  e.PutRaw(AsBytes(std::string_view(kKeyFileMagic, 8)));
   e.PutVarint(kKeyFileVersion);
   e.PutU8(static_cast<uint8_t>(wrap));
   e.PutVarint(scrypt.n);
@@ -50,18 +50,12 @@ void KeyFile::EncodeTo(Buffer* out) const {
   e.PutVarint(scrypt.p);
   e.PutRaw(salt);
   e.PutBytes(blob);
-  e.PutFixed64(codec::Xxh3(ByteSpan(*out).subspan(start)));
+  codec::EndChecksummed(out, start);
 }
 
 Result<KeyFile> KeyFile::Decode(ByteSpan in) {
-  if (in.size() < 16 || std::memcmp(in.data(), kKeyFileMagic, 8) != 0)
-    return Status::Corruption("key file: bad magic");
-  ByteSpan body = in.first(in.size() - 8);
-  codec::Decoder tail(in.subspan(in.size() - 8));
-  uint64_t sum = 0;
-  (void)tail.GetFixed64(&sum);
-  if (codec::Xxh3(body) != sum) return Status::Corruption("key file: checksum mismatch");
-  codec::Decoder d(body.subspan(8));
+  SNAP_ASSIGN_OR_RETURN(ByteSpan body, codec::OpenChecksummed(in, kMagic, "key file"));
+  codec::Decoder d(body);
   KeyFile k;
   uint32_t version = 0;
   uint8_t wrap = 0;

@@ -1,38 +1,29 @@
 #include "engine/repo/snapshot_object.h"
 
-#include <cstring>
-
-#include "engine/codec/checksum.h"
+#include "engine/codec/checksummed.h"
 #include "engine/codec/varint.h"
 
 namespace snap::engine::repo {
 namespace {
-constexpr char kMagic[8] = {'S', 'N', 'A', 'P', 'S', 'N', 'A', 'P'};
+constexpr std::string_view kMagic = "SNAPSNAP";
 constexpr size_t kMaxRefs = 1 << 16;
 constexpr size_t kMaxPayload = 64u << 20;
 }  // namespace
 
 void SnapshotObject::EncodeTo(Buffer* out) const {
-  size_t start = out->size();
+  size_t start = codec::BeginChecksummed(out, kMagic);
   codec::Encoder e(out);
-  e.PutRaw(AsBytes(std::string_view(kMagic, 8)));
   e.PutVarint(kSnapshotObjectVersion);
   e.PutU8(flags);
   e.PutVarint(refs.size());
   for (const ChunkId& id : refs) e.PutId(id);
   e.PutBytes(payload);
-  e.PutFixed64(codec::Xxh3(ByteSpan(*out).subspan(start)));
+  codec::EndChecksummed(out, start);
 }
 
 Result<SnapshotObject> SnapshotObject::Decode(ByteSpan in) {
-  if (in.size() < 16 || std::memcmp(in.data(), kMagic, 8) != 0)
-    return Status::Corruption("snapshot object: bad magic");
-  ByteSpan body = in.first(in.size() - 8);
-  codec::Decoder tail(in.subspan(in.size() - 8));
-  uint64_t sum = 0;
-  (void)tail.GetFixed64(&sum);
-  if (codec::Xxh3(body) != sum) return Status::Corruption("snapshot object: checksum mismatch");
-  codec::Decoder d(body.subspan(8));
+  SNAP_ASSIGN_OR_RETURN(ByteSpan body, codec::OpenChecksummed(in, kMagic, "snapshot object"));
+  codec::Decoder d(body);
   SnapshotObject o;
   uint32_t version = 0;
   uint64_t n = 0;

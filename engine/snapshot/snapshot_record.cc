@@ -8,12 +8,12 @@
 #include <string>
 
 #include "engine/codec/varint.h"
+#include "engine/snapshot/field_reader.h"
 #include "engine/snapshot/tree.h"
 
 namespace snap::engine::snapshot {
 namespace {
 
-using codec::Decoder;
 using codec::Encoder;
 
 // Bounds on untrusted bytes; FORMAT.md "Snapshot record" lists them.
@@ -25,72 +25,12 @@ constexpr size_t kMaxLongString = 64u << 10;  // path, commands, one note
 // The shortest version-1 source, its length prefix included: a one-byte
 // name, the 32-byte root, one byte for every other field.
 constexpr size_t kMinSourceBytes = 50;
-constexpr size_t kNoIndex = ~size_t{0};
 constexpr size_t kReserveLimit = 4096;
 
-Status Corrupt(size_t index, const std::string& msg) {
-  std::string where = "snapshot record";
-  if (index != kNoIndex) where += ": source " + std::to_string(index);
-  return Status::Corruption(where + ": " + msg);
-}
-
-// Reads fields and words failures as Corruption("snapshot record: source 2:
-// ..."). The twin of tree.cc's reader; builds no string on success.
-class FieldReader {
- public:
-  explicit FieldReader(ByteSpan in, size_t index = kNoIndex) : d_(in), index_(index) {}
-
-  Status Error(const std::string& msg) const { return Corrupt(index_, msg); }
-  Status U8(uint8_t* v, const char* field) { return Check(d_.GetU8(v), field); }
-  Status U64(uint64_t* v, const char* field) { return Check(d_.GetVarint(v), field); }
-  Status I64(int64_t* v, const char* field) { return Check(d_.GetSignedVarint(v), field); }
-  Status Id(ChunkId* id, const char* field) { return Check(d_.GetId(id), field); }
-  Status Str(std::string* s, size_t max, const char* field);
-  Status Bytes(ByteSpan* b, const char* field);
-  Status Count(size_t* n, size_t max, size_t min_item_bytes, const char* field);
-  size_t remaining() const { return d_.remaining(); }
-
- private:
-  Status Check(bool ok, const char* field) const {
-    return ok ? Status::OK() : Error(std::string("truncated or malformed ") + field);
-  }
-
-  Decoder d_;
-  size_t index_;
-};
-
-Status FieldReader::Str(std::string* s, size_t max, const char* field) {
-  ByteSpan b;
-  uint64_t n = 0;
-  SNAP_RETURN_IF_ERROR(U64(&n, field));
-  if (n > max) {
-    return Error(std::string(field) + " is " + std::to_string(n) + " bytes, over the limit of " +
-                 std::to_string(max));
-  }
-  SNAP_RETURN_IF_ERROR(Check(d_.GetRaw(n, &b), field));
-  s->assign(AsChars(b));
-  return Status::OK();
-}
-
-Status FieldReader::Bytes(ByteSpan* b, const char* field) {
-  uint64_t n = 0;
-  SNAP_RETURN_IF_ERROR(U64(&n, field));
-  return Check(d_.GetRaw(n, b), field);
-}
-
-Status FieldReader::Count(size_t* n, size_t max, size_t min_item_bytes, const char* field) {
-  uint64_t v = 0;
-  SNAP_RETURN_IF_ERROR(U64(&v, field));
-  if (v > max) {
-    return Error(std::string(field) + " " + std::to_string(v) + " is over the limit of " +
-                 std::to_string(max));
-  }
-  if (v > remaining() / min_item_bytes) {
-    return Error(std::string(field) + " " + std::to_string(v) + " exceeds the remaining input");
-  }
-  *n = static_cast<size_t>(v);
-  return Status::OK();
-}
+// Objects named in errors: "snapshot record: ..." and
+// "snapshot record: source 2: ...".
+constexpr const char* kRecord = "snapshot record";
+constexpr const char* kSource = "snapshot record: source";
 
 // ---- encoding: the field order is the format; never reorder, only append ----
 
@@ -155,16 +95,15 @@ Status ParseStrings(FieldReader& r, std::vector<std::string>* v, size_t max_coun
 }
 
 Status ParseParent(FieldReader& r, std::optional<ChunkId>* parent) {
-  uint8_t present = 0;
-  SNAP_RETURN_IF_ERROR(r.U8(&present, "parent"));
-  if (present > 1) return r.Error("parent presence byte is " + std::to_string(present));
-  if (present == 0) return Status::OK();
+  bool present = false;
+  SNAP_RETURN_IF_ERROR(r.Presence(&present, "parent"));
+  if (!present) return Status::OK();
   return r.Id(&parent->emplace(), "parent");
 }
 
 // Bytes after the last known field are a later revision's additions: skipped.
 Status ParseHeader(ByteSpan body, SnapshotRecord* rec) {
-  FieldReader r(body);
+  FieldReader r(body, kRecord);
   SNAP_RETURN_IF_ERROR(r.I64(&rec->time_ns, "time"));
   SNAP_RETURN_IF_ERROR(r.Str(&rec->host, kMaxShortString, "host"));
   SNAP_RETURN_IF_ERROR(r.Str(&rec->user, kMaxShortString, "user"));
@@ -203,7 +142,7 @@ Status ParseStats(FieldReader& r, SourceStats* s) {
 }
 
 Status ParseSource(ByteSpan body, size_t index, SourceRecord* s) {
-  FieldReader r(body, index);
+  FieldReader r(body, kSource, index);
   SNAP_RETURN_IF_ERROR(r.Str(&s->name, kMaxNameLength, "name"));
   if (!IsValidName(s->name)) return r.Error("name is not a valid entry name");
   SNAP_RETURN_IF_ERROR(ParseKind(r, &s->kind));
@@ -224,23 +163,14 @@ Status ParseSources(FieldReader& r, std::vector<SourceRecord>* sources) {
   sources->resize(count);
   for (size_t i = 0; i < count; ++i) {
     ByteSpan body;
-    if (!r.Bytes(&body, "source length").ok()) return Corrupt(i, "truncated or malformed length");
+    if (!r.Bytes(&body, "source length").ok()) {
+      return FieldError(kSource, i, "truncated or malformed length");
+    }
     SNAP_RETURN_IF_ERROR(ParseSource(body, i, &(*sources)[i]));
     if (i > 0 && !((*sources)[i - 1].name < (*sources)[i].name)) {
-      return Corrupt(i, "name does not sort after the previous one's");
+      return FieldError(kSource, i, "name does not sort after the previous one's");
     }
   }
-  return Status::OK();
-}
-
-Status ParseVersion(FieldReader& r) {
-  uint64_t v = 0;
-  SNAP_RETURN_IF_ERROR(r.U64(&v, "version"));
-  if (v > kSnapshotVersion) {
-    return Status::NotSupported("snapshot record: version " + std::to_string(v) +
-                                " is newer than this snapctl understands");
-  }
-  if (v != kSnapshotVersion) return r.Error("version " + std::to_string(v) + " is not valid");
   return Status::OK();
 }
 
@@ -258,10 +188,10 @@ void SnapshotRecord::EncodeTo(Buffer* out) const {
 }
 
 Result<SnapshotRecord> SnapshotRecord::Decode(ByteSpan in) {
-  FieldReader r(in);
+  FieldReader r(in, kRecord);
   SnapshotRecord rec;
   ByteSpan header;
-  SNAP_RETURN_IF_ERROR(ParseVersion(r));
+  SNAP_RETURN_IF_ERROR(r.Version(kSnapshotVersion));
   SNAP_RETURN_IF_ERROR(r.Bytes(&header, "header length"));
   SNAP_RETURN_IF_ERROR(ParseHeader(header, &rec));
   SNAP_RETURN_IF_ERROR(ParseSources(r, &rec.sources));

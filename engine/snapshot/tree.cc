@@ -8,11 +8,11 @@
 #include <unordered_set>
 
 #include "engine/codec/varint.h"
+#include "engine/snapshot/field_reader.h"
 
 namespace snap::engine::snapshot {
 namespace {
 
-using codec::Decoder;
 using codec::Encoder;
 
 // Bounds on untrusted bytes; FORMAT.md "Tree" lists them.
@@ -27,89 +27,11 @@ constexpr size_t kMaxXattrs = 32768;
 constexpr size_t kMinNodeBytes = 21;
 constexpr uint32_t kMaxMode = 07777;
 constexpr size_t kMaxContent = 1u << 24;  // a 16 TiB file in 1 MiB chunks
-constexpr size_t kNoIndex = ~size_t{0};
 // A Node is ~13 times its smallest encoding, so a count is trusted for
 // memory only up to this; past it, vectors grow as elements actually parse.
 constexpr size_t kReserveLimit = 4096;
-
-// Corruption("tree: node 12: name contains '/'").
-Status Corrupt(const char* object, size_t index, const std::string& msg) {
-  std::string where = object;
-  if (index != kNoIndex) where += " " + std::to_string(index);
-  return Status::Corruption(where + ": " + msg);
-}
-
-// Reads the fields of one record and words failures as
-// Corruption("<object> <index>: <what>"). Builds no string on success.
-class FieldReader {
- public:
-  FieldReader(ByteSpan in, const char* object, size_t index = kNoIndex)
-      : d_(in), object_(object), index_(index) {}
-
-  Status Error(const std::string& msg) const { return Corrupt(object_, index_, msg); }
-  Status U8(uint8_t* v, const char* field) { return Check(d_.GetU8(v), field); }
-  Status U32(uint32_t* v, const char* field) { return Check(d_.GetVarint32(v), field); }
-  Status U64(uint64_t* v, const char* field) { return Check(d_.GetVarint(v), field); }
-  Status I64(int64_t* v, const char* field) { return Check(d_.GetSignedVarint(v), field); }
-  Status Id(ChunkId* id, const char* field) { return Check(d_.GetId(id), field); }
-  Status Str(std::string* s, size_t max, const char* field);
-  Status Bytes(ByteSpan* b, const char* field);
-  Status Count(size_t* n, size_t max, size_t min_item_bytes, const char* field);
-  Status Presence(bool* present, const char* field);
-  size_t remaining() const { return d_.remaining(); }
-
- private:
-  Status Check(bool ok, const char* field) const {
-    return ok ? Status::OK() : Error(std::string("truncated or malformed ") + field);
-  }
-
-  Decoder d_;
-  const char* object_;
-  size_t index_;
-};
-
-Status FieldReader::Str(std::string* s, size_t max, const char* field) {
-  ByteSpan b;
-  uint64_t n = 0;
-  SNAP_RETURN_IF_ERROR(U64(&n, field));
-  if (n > max) {
-    return Error(std::string(field) + " is " + std::to_string(n) + " bytes, over the limit of " +
-                 std::to_string(max));
-  }
-  SNAP_RETURN_IF_ERROR(Check(d_.GetRaw(n, &b), field));
-  s->assign(AsChars(b));
-  return Status::OK();
-}
-
-Status FieldReader::Bytes(ByteSpan* b, const char* field) {
-  uint64_t n = 0;
-  SNAP_RETURN_IF_ERROR(U64(&n, field));
-  return Check(d_.GetRaw(n, b), field);
-}
-
-Status FieldReader::Count(size_t* n, size_t max, size_t min_item_bytes, const char* field) {
-  uint64_t v = 0;
-  SNAP_RETURN_IF_ERROR(U64(&v, field));
-  if (v > max) {
-    return Error(std::string(field) + " " + std::to_string(v) + " is over the limit of " +
-                 std::to_string(max));
-  }
-  // Checked before anything is reserved, so a few hostile bytes cannot
-  // claim gigabytes of memory.
-  if (v > remaining() / min_item_bytes) {
-    return Error(std::string(field) + " " + std::to_string(v) + " exceeds the remaining input");
-  }
-  *n = static_cast<size_t>(v);
-  return Status::OK();
-}
-
-Status FieldReader::Presence(bool* present, const char* field) {
-  uint8_t b = 0;
-  SNAP_RETURN_IF_ERROR(U8(&b, field));
-  if (b > 1) return Error(std::string(field) + " presence byte is " + std::to_string(b));
-  *present = b == 1;
-  return Status::OK();
-}
+// Errors read "tree: node 12: ...".
+constexpr const char* kNode = "tree: node";
 
 // Why `name` cannot be an entry name, or nullptr when it can.
 const char* NameProblem(std::string_view name) {
@@ -251,7 +173,7 @@ Status CheckShape(const FieldReader& r, const Node& n) {
 // Bytes after the last field this version knows are a later revision's
 // additions, and are skipped (FORMAT.md "Tree", forward compatibility).
 Status ParseNode(ByteSpan body, size_t index, Node* n) {
-  FieldReader r(body, "tree: node", index);
+  FieldReader r(body, kNode, index);
   SNAP_RETURN_IF_ERROR(ParseName(r, &n->name));
   SNAP_RETURN_IF_ERROR(ParseType(r, &n->type));
   SNAP_RETURN_IF_ERROR(ParseOwnership(r, n));
@@ -262,17 +184,6 @@ Status ParseNode(ByteSpan body, size_t index, Node* n) {
   return CheckShape(r, *n);
 }
 
-Status ParseVersion(FieldReader& r) {
-  uint64_t v = 0;
-  SNAP_RETURN_IF_ERROR(r.U64(&v, "version"));
-  if (v > kTreeVersion) {
-    return Status::NotSupported("tree: version " + std::to_string(v) +
-                                " is newer than this snapctl understands");
-  }
-  if (v != kTreeVersion) return r.Error("version " + std::to_string(v) + " is not valid");
-  return Status::OK();
-}
-
 Status ParseNodes(FieldReader& r, std::vector<Node>* nodes) {
   size_t count = 0;
   SNAP_RETURN_IF_ERROR(r.Count(&count, kMaxTreeEntries, kMinNodeBytes, "node count"));
@@ -280,11 +191,11 @@ Status ParseNodes(FieldReader& r, std::vector<Node>* nodes) {
   for (size_t i = 0; i < count; ++i) {
     ByteSpan body;
     if (!r.Bytes(&body, "node length").ok()) {
-      return Corrupt("tree: node", i, "truncated or malformed length");
+      return FieldError(kNode, i, "truncated or malformed length");
     }
     SNAP_RETURN_IF_ERROR(ParseNode(body, i, &nodes->emplace_back()));
     if (i > 0 && !((*nodes)[i - 1].name < (*nodes)[i].name)) {
-      return Corrupt("tree: node", i, "name does not sort after the previous one's");
+      return FieldError(kNode, i, "name does not sort after the previous one's");
     }
   }
   return Status::OK();
@@ -310,7 +221,7 @@ void Tree::EncodeTo(Buffer* out) const {
 Result<Tree> Tree::Decode(ByteSpan in) {
   FieldReader r(in, "tree");
   Tree t;
-  SNAP_RETURN_IF_ERROR(ParseVersion(r));
+  SNAP_RETURN_IF_ERROR(r.Version(kTreeVersion));
   SNAP_RETURN_IF_ERROR(ParseNodes(r, &t.nodes));
   if (r.remaining() != 0) {
     return r.Error(std::to_string(r.remaining()) + " trailing bytes after the last node");

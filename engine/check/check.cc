@@ -53,7 +53,35 @@ class Checker {
     return Status::OK();
   }
 
+  // Verifies each entry the footer lists on its own, so one damaged frame
+  // does not hide the ones after it; without a readable footer, scans.
   void VerifyPack(const std::string& key, const Buffer& bytes) {
+    Result<std::vector<pack::PackEntry>> entries = FooterOf(bytes);
+    if (!entries.ok()) return ScanPack(key, bytes, entries.status());
+    for (const pack::PackEntry& e : *entries) {
+      std::string where = key + " @" + std::to_string(e.offset) + ": ";
+      Result<pack::DecodedFrame> f =
+          pack::DecodeFrame(ByteSpan(bytes).subspan(e.offset, e.length));
+      Result<Buffer> plain = !f.ok()                ? Result<Buffer>(f.status())
+                             : f->header.id != e.id ? Result<Buffer>(Status::Corruption(
+                                                          "frame holds another chunk"))
+                                                    : repo_.DecodePayload(*f);
+      if (!plain.ok()) damaged_[e.id] = where + plain.status().message();
+      verified_.insert(e.id);
+    }
+  }
+
+  static Result<std::vector<pack::PackEntry>> FooterOf(const Buffer& bytes) {
+    if (bytes.size() < pack::kTrailerSize) return Status::Corruption("pack too short");
+    SNAP_ASSIGN_OR_RETURN(uint32_t flen,
+                          pack::DecodeTrailer(ByteSpan(bytes).last(pack::kTrailerSize)));
+    if (flen + pack::kTrailerSize > bytes.size()) return Status::Corruption("footer overruns");
+    return pack::DecodeFooter(ByteSpan(bytes).last(flen + pack::kTrailerSize), bytes.size());
+  }
+
+  void ScanPack(const std::string& key, const Buffer& bytes, const Status& footer_error) {
+    report_->errors.push_back(key + ": footer unreadable (" + footer_error.message() +
+                              "); scanning its frames");
     Status scan = pack::ScanFrames(bytes, [&](const pack::PackEntry& e,
                                               const pack::DecodedFrame& f) {
       Result<Buffer> plain = repo_.DecodePayload(f);

@@ -80,20 +80,29 @@ Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame, int* d
   }
   Buffer plain;
   if (h.flags & pack::kFlagDelta) {
-    if (h.refs.empty()) return Status::Corruption(what + ": delta without a base");
+    if (h.refs.empty() || h.refs.size() > kMaxDeltaBases)
+      return Status::Corruption(what + ": delta with " + std::to_string(h.refs.size()) + " bases");
     // Bounds the recursion before it happens: a hostile chain may loop.
     DeltaLevel level;
     if (level.depth() > kMaxDeltaDepth)
       return Status::Corruption(what + ": delta chain longer than " +
                                 std::to_string(kMaxDeltaDepth) + " (or a loop)");
+    // The base is the concatenation of every ref (at most a few chunks).
+    Buffer base;
     int base_depth = 0;
-    Result<Buffer> base = ReadChunk(h.refs[0], &base_depth);
-    if (!base.ok()) return base.status().WithContext(what + ": delta base");
+    for (const ChunkId& ref : h.refs) {
+      int depth = 0;
+      Result<Buffer> part = ReadChunk(ref, &depth);
+      if (!part.ok()) return part.status().WithContext(what + ": delta base");
+      base.insert(base.end(), part->begin(), part->end());
+      base_depth = std::max(base_depth, depth);
+      if (base.size() > pack::kMaxRawLength) return Status::Corruption(what + ": delta base too large");
+    }
     if (base_depth + 1 > kMaxDeltaDepth)
       return Status::Corruption(what + ": delta chain longer than " +
                                 std::to_string(kMaxDeltaDepth));
     if (delta_depth) *delta_depth = base_depth + 1;
-    Result<Buffer> d = codec::DecompressDelta(body, *base, h.raw_length);
+    Result<Buffer> d = codec::DecompressDelta(body, base, h.raw_length);
     if (!d.ok()) return d.status().WithContext(what);
     plain = std::move(*d);
   } else if (h.flags & pack::kFlagCompressed) {

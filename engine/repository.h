@@ -94,6 +94,8 @@ class Repository {
   // Writers store a delta only against a base whose chain is shorter, so a
   // read never decodes more than this many entries for one chunk.
   static constexpr int kMaxDeltaDepth = 4;
+  // A delta's base is the concatenation of its refs, at most this many.
+  static constexpr size_t kMaxDeltaBases = 4;
   Result<snapshot::Tree> ReadTree(const ChunkId& id) const;
 
   // Writes the sealed record under snapshots/ (the commit point), then the

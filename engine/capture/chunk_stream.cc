@@ -67,9 +67,9 @@ Status ChunkStream::Store(ByteSpan data, ChunkId* id, uint64_t offset) {
   h.id = *id;
   std::optional<Buffer> base;
   if (bases_) {
-    if (auto b = bases_->At(offset)) {
-      h.refs = {b->first};
-      base = std::move(b->second);
+    if (std::optional<DeltaBases::Base> b = bases_->For(data, offset)) {
+      h.refs = std::move(b->ids);
+      base = std::move(b->plain);
       delta_chunks_++;
     }
   }

@@ -35,7 +35,7 @@ class ChunkStream {
 
   // New chunks are then stored as deltas against the chunk at the same
   // stream offset in `bases` (dump streams). `bases` must outlive this.
-  void set_delta_bases(const DeltaBases* bases) { bases_ = bases; }
+  void set_delta_bases(DeltaBases* bases) { bases_ = bases; }
 
   uint64_t new_chunks() const { return new_chunks_; }
   uint64_t delta_chunks() const { return delta_chunks_; }
@@ -50,7 +50,7 @@ class ChunkStream {
   chunk::Chunker chunker_;
   Buffer buf_;
   Buffer head_;
-  const DeltaBases* bases_ = nullptr;
+  DeltaBases* bases_ = nullptr;
   uint64_t new_chunks_ = 0, new_bytes_ = 0, delta_chunks_ = 0;
 };
 

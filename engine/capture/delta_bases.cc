@@ -32,14 +32,57 @@ Status DeltaBases::AddList(const ChunkId& list_id, int depth) {
   return Status::OK();
 }
 
-std::optional<std::pair<ChunkId, Buffer>> DeltaBases::At(uint64_t offset) const {
+namespace {
+constexpr size_t kPrefixBytes = 48;
+constexpr size_t kCacheChunks = 24;
+constexpr size_t kSearchBack = 2, kSearchAhead = 16;
+}  // namespace
+
+const Buffer* DeltaBases::Plain(size_t i) {
+  auto it = cache_.find(i);
+  if (it == cache_.end()) {
+    int depth = 0;
+    Result<Buffer> plain = repo_->ReadChunk(ids_[i], &depth);
+    std::optional<Buffer> v;
+    if (plain.ok() && depth + 1 <= Repository::kMaxDeltaDepth) v = std::move(*plain);
+    it = cache_.emplace(i, std::move(v)).first;
+    // The walk moves forward: drop what lies far behind.
+    while (cache_.size() > kCacheChunks) cache_.erase(cache_.begin());
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
+std::optional<size_t> DeltaBases::FindPrefix(ByteSpan prefix) {
+  size_t from = next_ > kSearchBack ? next_ - kSearchBack : 0;
+  size_t to = std::min(ids_.size(), next_ + kSearchAhead);
+  for (size_t i = from; i < to; ++i) {
+    const Buffer* p = Plain(i);
+    if (p && std::search(p->begin(), p->end(), prefix.begin(), prefix.end()) != p->end())
+      return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<DeltaBases::Base> DeltaBases::Make(size_t i) {
+  Base b;
+  for (size_t j = i; j < std::min(i + 2, ids_.size()); ++j) {
+    const Buffer* p = Plain(j);
+    if (!p) break;
+    b.ids.push_back(ids_[j]);
+    b.plain.insert(b.plain.end(), p->begin(), p->end());
+  }
+  if (b.ids.empty()) return std::nullopt;
+  next_ = i + 1;
+  return b;
+}
+
+std::optional<DeltaBases::Base> DeltaBases::For(ByteSpan data, uint64_t offset) {
   if (ids_.empty()) return std::nullopt;
+  if (data.size() >= kPrefixBytes)
+    if (std::optional<size_t> i = FindPrefix(data.first(kPrefixBytes))) return Make(*i);
   auto it = std::upper_bound(starts_.begin(), starts_.end(), offset);
   size_t i = it == starts_.begin() ? 0 : static_cast<size_t>(it - starts_.begin()) - 1;
-  int depth = 0;
-  Result<Buffer> plain = repo_->ReadChunk(ids_[i], &depth);
-  if (!plain.ok() || depth + 1 > Repository::kMaxDeltaDepth) return std::nullopt;
-  return std::make_pair(ids_[i], std::move(*plain));
+  return Make(i);
 }
 
 }  // namespace snap::engine::capture

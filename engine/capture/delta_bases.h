@@ -5,10 +5,12 @@
 // a delta against the old chunk stores only the changed rows.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "engine/bytes.h"
 #include "engine/chunk_id.h"
 #include "engine/result.h"
 
@@ -23,15 +25,30 @@ class DeltaBases {
   // Loads the chunk list of the stream whose top list is `root`.
   static Result<DeltaBases> Load(const Repository& repo, const ChunkId& root);
 
-  // The parent chunk covering stream offset `offset` and its plaintext,
-  // unless its own delta chain leaves no room for one more link.
-  std::optional<std::pair<ChunkId, Buffer>> At(uint64_t offset) const;
+  struct Base {
+    std::vector<ChunkId> ids;  // concatenated in this order
+    Buffer plain;
+  };
+  // A base for the new chunk `data` found at stream offset `offset`: the
+  // parent chunk holding the new chunk's first bytes (searched near where
+  // the last match was, since rows removed or added shift everything after
+  // them) plus the one after it; else the parent chunk at the same offset.
+  // Nothing when the chains leave no room for one more link.
+  std::optional<Base> For(ByteSpan data, uint64_t offset);
 
  private:
   explicit DeltaBases(const Repository* repo) : repo_(repo) {}
   Status AddList(const ChunkId& list, int depth);
 
+  // Plaintext of parent chunk i (a few recent ones are kept), or nullptr
+  // when unreadable or its chain is too long to extend.
+  const Buffer* Plain(size_t i);
+  std::optional<size_t> FindPrefix(ByteSpan prefix);
+  std::optional<Base> Make(size_t i);
+
   const Repository* repo_;
+  size_t next_ = 0;  // where the last match ended
+  std::map<size_t, std::optional<Buffer>> cache_;
   std::vector<ChunkId> ids_;
   std::vector<uint64_t> starts_;  // stream offset of each chunk
   uint64_t end_ = 0;

@@ -1,5 +1,7 @@
 #include "engine/capture/glob.h"
 
+#include <vector>
+
 namespace snap::engine::capture {
 namespace {
 
@@ -28,40 +30,54 @@ bool MatchClass(std::string_view p, char c, size_t* len) {
   return hit != negate;
 }
 
-bool Match(std::string_view p, std::string_view s) {
-  while (!p.empty()) {
+// Matches pattern p against path s by memoised recursion over (position in
+// p, position in s): each pair is decided once, so time is bounded by
+// |p| * |s| steps per star, never exponential in the number of stars
+// (backtracking matchers are, and paths are attacker-chosen).
+class Matcher {
+ public:
+  Matcher(std::string_view p, std::string_view s)
+      : p_(p), s_(s), memo_((p.size() + 1) * (s.size() + 1), kUnknown) {}
+
+  bool Run() { return At(0, 0); }
+
+ private:
+  static constexpr signed char kUnknown = -1;
+
+  bool At(size_t i, size_t j) {
+    signed char& m = memo_[i * (s_.size() + 1) + j];
+    if (m == kUnknown) m = Decide(i, j) ? 1 : 0;
+    return m == 1;
+  }
+
+  bool Decide(size_t i, size_t j) {
+    if (i == p_.size()) return j == s_.size();
+    std::string_view p = p_.substr(i);
     if (p.starts_with("**")) {
-      std::string_view rest = p.substr(2);
       // "**/" also matches zero directories.
-      if (rest.starts_with('/') && Match(rest.substr(1), s)) return true;
-      for (size_t i = 0; i <= s.size(); ++i)
-        if (Match(rest, s.substr(i))) return true;
-      return false;
+      if (p.size() > 2 && p[2] == '/' && At(i + 3, j)) return true;
+      return At(i + 2, j) || (j < s_.size() && At(i, j + 1));
     }
-    if (p[0] == '*') {
-      for (size_t i = 0; i <= s.size(); ++i) {
-        if (Match(p.substr(1), s.substr(i))) return true;
-        if (i < s.size() && s[i] == '/') break;
-      }
-      return false;
-    }
-    if (s.empty()) return false;
+    if (p[0] == '*') return At(i + 1, j) || (j < s_.size() && s_[j] != '/' && At(i, j + 1));
+    if (j == s_.size()) return false;
+    char c = s_[j];
     size_t len = 1;
     if (p[0] == '?') {
-      if (s[0] == '/') return false;
+      if (c == '/') return false;
     } else if (p[0] == '[') {
-      if (s[0] == '/' || !MatchClass(p, s[0], &len)) return false;
+      if (c == '/' || !MatchClass(p, c, &len)) return false;
     } else if (p[0] == '\\' && p.size() > 1) {
-      if (p[1] != s[0]) return false;
+      if (p[1] != c) return false;
       len = 2;
-    } else if (p[0] != s[0]) {
+    } else if (p[0] != c) {
       return false;
     }
-    p.remove_prefix(len);
-    s.remove_prefix(1);
+    return At(i + len, j + 1);
   }
-  return s.empty();
-}
+
+  std::string_view p_, s_;
+  std::vector<signed char> memo_;
+};
 
 }  // namespace
 
@@ -71,7 +87,7 @@ bool GlobMatch(std::string_view pattern, std::string_view path) {
     size_t slash = path.rfind('/');
     if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
   }
-  return Match(pattern, path);
+  return Matcher(pattern, path).Run();
 }
 
 GlobSet::GlobSet(std::vector<std::string> patterns) : patterns_(std::move(patterns)) {}

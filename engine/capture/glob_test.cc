@@ -38,3 +38,21 @@ TEST(Glob, LeadingSlashAnchorsToRoot) {
 
 }  // namespace
 }  // namespace snap::engine::capture
+
+namespace snap::engine::capture {
+namespace {
+
+// Paths are attacker-chosen: a pattern with many stars must not backtrack
+// exponentially (these took seconds to minutes with a backtracking matcher).
+TEST(Glob, ManyStarsStayFast) {
+  EXPECT_FALSE(GlobMatch(std::string(20, '*') + "/nmd", "src/nodnod_moi.js" + std::string(29, '*')));
+  std::string deep;
+  for (int i = 0; i < 2000; ++i) deep += "a/";
+  deep += "c";
+  EXPECT_FALSE(GlobMatch("**/a/**/a/**/b", deep));
+  EXPECT_TRUE(GlobMatch("**/a/**/a/**/c", deep));
+  EXPECT_FALSE(GlobMatch("*a*a*a*a*a*a*a*a*a*ab", std::string(40, 'a')));
+}
+
+}  // namespace
+}  // namespace snap::engine::capture

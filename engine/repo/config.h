@@ -28,7 +28,8 @@ struct Config {
 
   std::string RepoIdHex() const { return ToHex(repo_id); }
   void EncodeTo(Buffer* out) const;
-  // Corruption on bad magic, checksum or values out of range; NotSupported
+  // Corruption on bad magic, checksum or values out of range (InvalidArgument
+  // for chunker parameters that fail ChunkerParams::Validate); NotSupported
   // for a newer version.
   static Result<Config> Decode(ByteSpan in);
 };

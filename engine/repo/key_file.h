@@ -49,7 +49,8 @@ struct KeyFile {
   // associated data, so a key file cannot be moved to another repository.
   static KeyFile Wrap(const MasterKeys& keys, WrapKind wrap, const codec::Key256& kek,
                       ByteSpan repo_id);
-  // Corruption ("wrong passphrase or key file") when the KEK does not open it.
+  // InvalidArgument ("wrong passphrase or key file") when the KEK does not
+  // open it: the user gave the wrong secret, the file is not damaged.
   Result<MasterKeys> Unwrap(const codec::Key256& kek, ByteSpan repo_id) const;
 };
 

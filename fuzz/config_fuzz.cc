@@ -7,19 +7,16 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "engine/codec/checksum.h"
+#include "fuzz/fuzz_support.h"
 #include "engine/repo/config.h"
 
 namespace {
 
 using namespace snap::engine;
+namespace fuzz = snap::fuzz;
 using repo::Config;
 
-void Check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "config_fuzz: %s\n", what);
-  __builtin_trap();
-}
+void Check(bool ok, const char* what) { fuzz::Check(ok, "config_fuzz", what); }
 
 bool Same(const chunk::ChunkerParams& a, const chunk::ChunkerParams& b) {
   return a.min_size == b.min_size && a.avg_size == b.avg_size && a.max_size == b.max_size;
@@ -45,20 +42,10 @@ void DecodeAndVerify(ByteSpan in) {
   Check(twice == encoded, "config encoding is not stable");
 }
 
-void RepairChecksum(Buffer* b) {
-  if (b->size() < 16) return;
-  size_t body = b->size() - 8;
-  uint64_t sum = codec::Xxh3(ByteSpan(*b).first(body));
-  for (size_t i = 0; i < 8; ++i) (*b)[body + i] = static_cast<std::byte>(sum >> (8 * i));
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteSpan in(reinterpret_cast<const std::byte*>(data), size);
-  DecodeAndVerify(in);
-  Buffer repaired(in.begin(), in.end());
-  RepairChecksum(&repaired);
-  DecodeAndVerify(repaired);
+  snap::fuzz::WithRepairedChecksum(in, DecodeAndVerify);
   return 0;
 }

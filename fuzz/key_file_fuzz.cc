@@ -9,19 +9,16 @@
 #include <cstdio>
 #include <string_view>
 
-#include "engine/codec/checksum.h"
+#include "fuzz/fuzz_support.h"
 #include "engine/repo/key_file.h"
 
 namespace {
 
 using namespace snap::engine;
+namespace fuzz = snap::fuzz;
 using repo::KeyFile;
 
-void Check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "key_file_fuzz: %s\n", what);
-  __builtin_trap();
-}
+void Check(bool ok, const char* what) { fuzz::Check(ok, "key_file_fuzz", what); }
 
 bool Same(const KeyFile& a, const KeyFile& b) {
   return a.wrap == b.wrap && a.scrypt.n == b.scrypt.n && a.scrypt.r == b.scrypt.r &&
@@ -50,21 +47,11 @@ void DecodeKek(std::string_view text) {
   Check(again.ok() && *again == *kek, "re-encoded KEK file does not decode equal");
 }
 
-void RepairChecksum(Buffer* b) {
-  if (b->size() < 16) return;
-  size_t body = b->size() - 8;
-  uint64_t sum = codec::Xxh3(ByteSpan(*b).first(body));
-  for (size_t i = 0; i < 8; ++i) (*b)[body + i] = static_cast<std::byte>(sum >> (8 * i));
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteSpan in(reinterpret_cast<const std::byte*>(data), size);
   DecodeKek(AsChars(in));
-  DecodeKeyFile(in);
-  Buffer repaired(in.begin(), in.end());
-  RepairChecksum(&repaired);
-  DecodeKeyFile(repaired);
+  snap::fuzz::WithRepairedChecksum(in, DecodeKeyFile);
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "engine/capture.h"
@@ -41,12 +42,13 @@ Status ValidateSources(const CaptureOptions& opts) {
   return Status::OK();
 }
 
+using History = std::vector<Repository::SnapshotInfo>;
+using ParentStreams = std::map<std::string, ChunkId>;
+
 // The most recent snapshot of this host holding exactly these source names.
-std::optional<ChunkId> FindParent(const Repository& repo, const CaptureOptions& opts) {
-  Result<std::vector<Repository::SnapshotInfo>> all = repo.ListSnapshots();
-  if (!all.ok()) return std::nullopt;
+std::optional<ChunkId> FindParent(const History& all, const CaptureOptions& opts) {
   size_t want = opts.sources.size() + opts.dumps.size();
-  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
     const snapshot::SnapshotRecord& r = it->record;
     if (r.host != opts.host || r.sources.size() != want) continue;
     bool same = std::all_of(opts.sources.begin(), opts.sources.end(),
@@ -58,10 +60,27 @@ std::optional<ChunkId> FindParent(const Repository& repo, const CaptureOptions& 
   return std::nullopt;
 }
 
+// Per dump, its stream in the newest snapshot of this host holding it: the
+// delta bases of its changed chunks.
+ParentStreams FindParentStreams(const History& all, const CaptureOptions& opts) {
+  ParentStreams out;
+  for (const DumpSource& d : opts.dumps) {
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+      const snapshot::SourceRecord* s = it->record.FindSource(d.name);
+      if (s && s->kind == snapshot::SourceKind::kDump && it->record.host == opts.host) {
+        out.emplace(d.name, s->root);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 class Capturer {
  public:
-  Capturer(Repository& repo, const CaptureOptions& opts, CaptureResult* result)
-      : repo_(repo), opts_(opts), result_(result), sink_(&repo) {}
+  Capturer(Repository& repo, const CaptureOptions& opts, const ParentStreams& parents,
+           CaptureResult* result)
+      : repo_(repo), opts_(opts), parents_(parents), result_(result), sink_(&repo) {}
 
   Status Run() {
     {
@@ -81,20 +100,11 @@ class Capturer {
     return Status::OK();
   }
 
-  // The same dump's stream in the newest snapshot holding it.
-  std::optional<ChunkId> ParentStream(const std::string& name) const {
-    Result<std::vector<Repository::SnapshotInfo>> all = repo_.ListSnapshots();
-    if (!all.ok()) return std::nullopt;
-    for (auto it = all->rbegin(); it != all->rend(); ++it) {
-      const snapshot::SourceRecord* s = it->record.FindSource(name);
-      if (s && s->kind == snapshot::SourceKind::kDump && it->record.host == opts_.host)
-        return s->root;
-    }
-    return std::nullopt;
-  }
-
   Status CaptureDump(capture::EncodePool* pool, const DumpSource& d) {
-    capture::DumpCapture dc(&repo_, &sink_, pool, d, &progress_, ParentStream(d.name));
+    auto parent = parents_.find(d.name);
+    capture::DumpCapture dc(&repo_, &sink_, pool, d, &progress_,
+                            parent == parents_.end() ? std::nullopt
+                                                     : std::optional<ChunkId>(parent->second));
     snapshot::SourceRecord sr;
     sr.name = d.name;
     sr.kind = snapshot::SourceKind::kDump;
@@ -135,6 +145,7 @@ class Capturer {
 
   Repository& repo_;
   const CaptureOptions& opts_;
+  const ParentStreams& parents_;
   CaptureResult* result_;
   repo::PackSink sink_;
   CaptureProgress progress_;
@@ -144,9 +155,10 @@ class Capturer {
 };
 
 // Captures every source into packs (all written and indexed on return).
-Status CaptureSources(Repository& repo, const CaptureOptions& opts, CaptureResult* result) {
+Status CaptureSources(Repository& repo, const CaptureOptions& opts, const ParentStreams& parents,
+                      CaptureResult* result) {
   snapshot::SnapshotRecord& rec = result->record;
-  Capturer c(repo, opts, result);
+  Capturer c(repo, opts, parents, result);
   SNAP_RETURN_IF_ERROR(c.Run());
   std::sort(rec.sources.begin(), rec.sources.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -166,14 +178,20 @@ Result<CaptureResult> TakeSnapshot(Repository& repo, const CaptureOptions& opts)
   rec.host = opts.host;
   rec.user = opts.user;
   rec.tags = opts.tags;
-  rec.parent = FindParent(repo, opts);
+  // One read of the catalog serves the parent and the dumps' delta bases;
+  // without it the snapshot is still taken, only without them.
+  Result<History> history = repo.ListSnapshots();
+  History none;
+  const History& all = history.ok() ? *history : none;
+  rec.parent = FindParent(all, opts);
+  ParentStreams parents = FindParentStreams(all, opts);
   rec.program_version = "snapctl 0.1.0";
 
   // The post hook runs before the commit so that its failure, too, leaves
   // no snapshot; it runs even when the pre hook or the capture failed.
   Status s;
   if (!opts.pre_hook.empty()) s = exec::RunCommand(opts.pre_hook, "pre hook");
-  if (s.ok()) s = CaptureSources(repo, opts, &result);
+  if (s.ok()) s = CaptureSources(repo, opts, parents, &result);
   if (!opts.post_hook.empty()) {
     Status post = exec::RunCommand(opts.post_hook, "post hook");
     if (s.ok()) s = post;

@@ -117,9 +117,12 @@ Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame, int* d
   return plain;
 }
 
-Result<Buffer> Repository::ReadChunk(const ChunkId& id, int* delta_depth) const {
-  if (delta_depth) *delta_depth = 0;
+Result<Buffer> Repository::ReadFrame(const ChunkId& id) const {
   SNAP_ASSIGN_OR_RETURN(std::optional<index::ChunkLocation> loc, chunk_index_->Get(id));
+  if (!loc && fetcher_) {
+    SNAP_RETURN_IF_ERROR(fetcher_->Fetch(std::span<const ChunkId>(&id, 1)));
+    SNAP_ASSIGN_OR_RETURN(loc, chunk_index_->Get(id));
+  }
   if (!loc) return Status::NotFound("chunk " + id.ShortHex() + ": not in the index");
   std::string key = PackKey(loc->pack);
   Result<Buffer> frame = store_->Get(key, loc->entry.offset, loc->entry.length);
@@ -129,7 +132,14 @@ Result<Buffer> Repository::ReadChunk(const ChunkId& id, int* delta_depth) const 
   if (f->header.id != id)
     return Status::Corruption(key + ": frame at " + std::to_string(loc->entry.offset) +
                               " holds another chunk than the index says");
-  return DecodePayload(*f, delta_depth);
+  return frame;
+}
+
+Result<Buffer> Repository::ReadChunk(const ChunkId& id, int* delta_depth) const {
+  if (delta_depth) *delta_depth = 0;
+  SNAP_ASSIGN_OR_RETURN(Buffer frame, ReadFrame(id));
+  SNAP_ASSIGN_OR_RETURN(pack::DecodedFrame f, pack::DecodeFrame(frame));
+  return DecodePayload(f, delta_depth);
 }
 
 Result<snapshot::Tree> Repository::ReadTree(const ChunkId& id) const {
@@ -159,23 +169,42 @@ Result<ChunkId> Repository::CommitSnapshot(const snapshot::SnapshotRecord& recor
 }
 
 Result<snapshot::SnapshotRecord> Repository::LoadSnapshot(const ChunkId& id) const {
+  SNAP_ASSIGN_OR_RETURN(Buffer bytes, store_->Get(SnapshotKey(id)));
+  Buffer plain;
+  return DecodeSnapshotObject(id, bytes, &plain);
+}
+
+Result<snapshot::SnapshotRecord> Repository::DecodeSnapshotObject(const ChunkId& id, ByteSpan bytes,
+                                                                  Buffer* plain) const {
   std::string key = SnapshotKey(id);
-  SNAP_ASSIGN_OR_RETURN(Buffer bytes, store_->Get(key));
   Result<repo::SnapshotObject> obj = repo::SnapshotObject::Decode(bytes);
   if (!obj.ok()) return obj.status().WithContext(key);
-  Buffer plain = obj->payload;
+  *plain = obj->payload;
   if (obj->flags & repo::kSnapshotObjectSealed) {
     if (!sealer_) return Status::Corruption(key + ": sealed in an unencrypted repository");
     Result<Buffer> o = sealer_->Open(obj->payload, SnapshotAad(id));
     if (!o.ok()) return o.status().WithContext(key);
-    plain = std::move(*o);
+    *plain = std::move(*o);
   } else if (sealer_) {
     return Status::Corruption(key + ": not sealed in an encrypted repository");
   }
-  if (Hash(plain) != id) return Status::Corruption(key + ": record does not match its ID");
-  Result<snapshot::SnapshotRecord> r = snapshot::SnapshotRecord::Decode(plain);
+  if (Hash(*plain) != id) return Status::Corruption(key + ": record does not match its ID");
+  Result<snapshot::SnapshotRecord> r = snapshot::SnapshotRecord::Decode(*plain);
   if (!r.ok()) return r.status().WithContext(key);
+  if (r->Refs() != obj->refs)
+    return Status::Corruption(key + ": clear refs differ from the record's source roots");
   return r;
+}
+
+Status Repository::ImportSnapshot(const ChunkId& id, ByteSpan object) {
+  Buffer plain;
+  SNAP_ASSIGN_OR_RETURN(snapshot::SnapshotRecord record, DecodeSnapshotObject(id, object, &plain));
+  SNAP_RETURN_IF_ERROR(store_->PutIfAbsent(SnapshotKey(id), object).status());
+  return catalog_->Put({record.time_ns, id, std::string(AsChars(plain))});
+}
+
+Result<Buffer> Repository::ReadSnapshotObject(const ChunkId& id) const {
+  return store_->Get(SnapshotKey(id));
 }
 
 Result<std::vector<Repository::SnapshotInfo>> Repository::ListSnapshots() const {

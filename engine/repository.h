@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,22 @@ namespace snap::engine {
 
 // How to unlock the keys: a passphrase, or the path of a key file; when
 // neither is given, the key file at DefaultKeyFilePath(repo id) is tried.
+// A key file is either a KEK file (64 hex digits) or an exported key
+// (repo/exported_key.h), which needs no keys/ in the repository.
 struct Credentials {
   std::optional<std::string> passphrase;
   std::optional<std::string> key_file;
+};
+
+// Where ReadChunk turns for a chunk the index lacks: a replica, on a
+// machine that restores from one. Implementations store what they fetch in
+// the repository (so it is indexed afterwards) and are thread-safe.
+class ChunkFetcher {
+ public:
+  virtual ~ChunkFetcher() = default;
+  // Fetches, verifies and stores `ids`; OK when each is indexed afterwards
+  // or was not available (ReadChunk then reports NotFound).
+  virtual Status Fetch(std::span<const ChunkId> ids) = 0;
 };
 
 struct InitOptions {
@@ -62,7 +76,18 @@ class Repository {
   static Result<std::unique_ptr<Repository>> Open(const std::string& dir,
                                                   const Credentials& creds,
                                                   Mode mode = Mode::kReadWrite);
+  // Creates a repository without keys/ holding `config_bytes` (a replica's
+  // cache on a machine that restores from it); opened with an exported
+  // key. OK when `dir` already holds the same config.
+  static Status CreateKeyless(const std::string& dir, ByteSpan config_bytes);
   ~Repository();
+
+  // The plaintext master keys (for `snapctl key export`).
+  const repo::MasterKeys& master_keys() const { return keys_; }
+  // Makes ReadChunk fetch what the index lacks through `fetcher` (which
+  // must outlive its use); nullptr turns that off.
+  void set_fetcher(ChunkFetcher* fetcher) { fetcher_ = fetcher; }
+  ChunkFetcher* fetcher() const { return fetcher_; }
 
   const std::string& dir() const { return dir_; }
   const repo::Config& config() const { return config_; }
@@ -88,8 +113,13 @@ class Repository {
   // delta). Corruption when a chain is longer than kMaxDeltaDepth.
   Result<Buffer> DecodePayload(const pack::DecodedFrame& frame, int* delta_depth = nullptr) const;
 
-  // Reads, verifies and decodes one chunk by ID. NotFound when unindexed.
+  // Reads, verifies and decodes one chunk by ID. NotFound when unindexed
+  // (after asking the fetcher, when one is set).
   Result<Buffer> ReadChunk(const ChunkId& id, int* delta_depth = nullptr) const;
+  // The chunk's whole frame as its pack holds it, checksum verified (for
+  // replication, which ships frames without opening them). NotFound when
+  // unindexed.
+  Result<Buffer> ReadFrame(const ChunkId& id) const;
 
   // Writers store a delta only against a base whose chain is shorter, so a
   // read never decodes more than this many entries for one chunk.
@@ -102,6 +132,12 @@ class Repository {
   // catalog. Returns the snapshot ID.
   Result<ChunkId> CommitSnapshot(const snapshot::SnapshotRecord& record);
   Result<snapshot::SnapshotRecord> LoadSnapshot(const ChunkId& id) const;
+  // Checks a snapshot object received from elsewhere (it opens with this
+  // repository's keys and matches `id`), stores it under snapshots/ and
+  // catalogs it. Corruption when it does not verify.
+  Status ImportSnapshot(const ChunkId& id, ByteSpan object);
+  // The stored snapshot object's bytes, for replication.
+  Result<Buffer> ReadSnapshotObject(const ChunkId& id) const;
 
   struct SnapshotInfo {
     ChunkId id;
@@ -122,6 +158,10 @@ class Repository {
 
  private:
   Repository() = default;
+  // Verifies and decodes a snapshot object's bytes; *plain receives the
+  // encoded record.
+  Result<snapshot::SnapshotRecord> DecodeSnapshotObject(const ChunkId& id, ByteSpan bytes,
+                                                        Buffer* plain) const;
 
   std::string dir_;
   repo::Config config_;
@@ -134,6 +174,7 @@ class Repository {
   std::unique_ptr<index::ChunkIndex> chunk_index_;
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<index::FilesCache> files_cache_;
+  ChunkFetcher* fetcher_ = nullptr;
 };
 
 }  // namespace snap::engine

@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <algorithm>
+#include <optional>
 
 #include "engine/check.h"
+#include "engine/repo/exported_key.h"
 #include "engine/repository.h"
 
 namespace snap::engine {
@@ -65,7 +68,58 @@ Result<codec::Key256> KekFor(const repo::KeyFile& kf, const Credentials& creds,
   return kek;
 }
 
+// The master keys from an exported key file named by --key-file, if it is one.
+Result<std::optional<repo::MasterKeys>> ExportedKeys(const Credentials& creds,
+                                                     const repo::Config& config) {
+  if (!creds.key_file) return std::optional<repo::MasterKeys>();
+  Result<std::string> text = ReadSmallFile(*creds.key_file);
+  if (!text.ok() || !repo::ExportedKey::Looks(*text)) return std::optional<repo::MasterKeys>();
+  Result<repo::ExportedKey> k = repo::ExportedKey::Decode(*text);
+  if (!k.ok()) return k.status().WithContext(*creds.key_file);
+  if (k->repo_id != config.repo_id)
+    return Status::InvalidArgument(*creds.key_file + ": exported key of repository " +
+                                   ToHex(k->repo_id) + ", not of " + config.RepoIdHex());
+  return std::optional<repo::MasterKeys>(k->keys);
+}
+
+// An exported key when given, else keys/master unwrapped by the credentials.
+Result<repo::MasterKeys> UnlockKeys(const store::ObjectStore& store, const repo::Config& config,
+                                    const Credentials& creds) {
+  SNAP_ASSIGN_OR_RETURN(std::optional<repo::MasterKeys> exported, ExportedKeys(creds, config));
+  if (exported) return *exported;
+  Result<Buffer> kf_bytes = store.Get(kKeyFileKey);
+  if (kf_bytes.status().IsNotFound())
+    return Status::InvalidArgument(
+        "repository " + config.RepoIdHex() +
+        " holds no key file (a replica or its cache): pass --key-file with the key "
+        "`snapctl key export` printed");
+  if (!kf_bytes.ok()) return kf_bytes.status();
+  SNAP_ASSIGN_OR_RETURN(repo::KeyFile kf, repo::KeyFile::Decode(*kf_bytes));
+  codec::Key256 kek{};
+  if (kf.wrap != repo::WrapKind::kClear) {
+    SNAP_ASSIGN_OR_RETURN(kek, KekFor(kf, creds, config.RepoIdHex()));
+  }
+  return kf.Unwrap(kek, config.repo_id);
+}
+
 }  // namespace
+
+Status Repository::CreateKeyless(const std::string& dir, ByteSpan config_bytes) {
+  SNAP_ASSIGN_OR_RETURN(repo::Config config, repo::Config::Decode(config_bytes));
+  (void)config;
+  SNAP_ASSIGN_OR_RETURN(auto store, store::OpenLocalStore(dir));
+  Result<bool> put = store->PutIfAbsent(kConfigKey, config_bytes);
+  if (!put.ok()) return put.status();
+  if (!*put) {
+    SNAP_ASSIGN_OR_RETURN(Buffer have, store->Get(kConfigKey));
+    if (!std::equal(have.begin(), have.end(), config_bytes.begin(), config_bytes.end()))
+      return Status::InvalidArgument(dir + ": holds another repository's config");
+  }
+  std::error_code ec;
+  for (const char* sub : {"/packs", "/snapshots", "/locks"})
+    std::filesystem::create_directories(dir + sub, ec);
+  return Status::OK();
+}
 
 std::string DefaultKeyFilePath(const std::string& repo_id_hex) {
   std::string home = EnvOr("HOME", "/root");
@@ -128,14 +182,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
     return Status::NotFound(dir + ": not a snapctl repository (no config; run `snapctl init`)");
   SNAP_ASSIGN_OR_RETURN(repo::Config config,
                         repo::Config::Decode(*config_bytes));
-  SNAP_ASSIGN_OR_RETURN(Buffer kf_bytes, store->Get(kKeyFileKey));
-  SNAP_ASSIGN_OR_RETURN(repo::KeyFile kf, repo::KeyFile::Decode(kf_bytes));
-  codec::Key256 kek{};
-  if (kf.wrap != repo::WrapKind::kClear) {
-    SNAP_ASSIGN_OR_RETURN(kek, KekFor(kf, creds, config.RepoIdHex()));
-  }
-  SNAP_ASSIGN_OR_RETURN(repo::MasterKeys keys, kf.Unwrap(kek, config.repo_id));
-
+  SNAP_ASSIGN_OR_RETURN(repo::MasterKeys keys, UnlockKeys(*store, config, creds));
   std::unique_ptr<Repository> r(new Repository());
   r->dir_ = dir;
   r->config_ = config;

@@ -8,7 +8,7 @@ PACKAGES=(
   librocksdb-dev libzstd-dev libxxhash-dev libssl-dev
   libboost-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  rsync attr acl diffutils
+  rsync attr acl diffutils curl
 )
 
 missing=()

@@ -1,6 +1,6 @@
-// The seed corpora of the repository, key, path and config fuzz targets
-// (fuzz/<target>_fuzz.cc), replayed as ordinary tests so a crash once added
-// to fuzz/corpus/<target>/ stays fixed.
+// The seed corpora of the repository, key, path, config and wire protocol
+// fuzz targets (fuzz/<target>_fuzz.cc), replayed as ordinary tests so a
+// crash once added to fuzz/corpus/<target>/ stays fixed.
 //
 // Files named seed_* come from our own encoders (DISABLED_WriteSeeds below)
 // and must decode, and re-encode to bytes that decode equal; any other file
@@ -8,21 +8,27 @@
 //
 // Regenerate the seeds with
 //   e2e_tests --gtest_also_run_disabled_tests --gtest_filter='FuzzCorpus.DISABLED_WriteSeeds'
+// and those of wire_message and message_reader, made beside their encoders, with
+//   protocol_tests --gtest_also_run_disabled_tests --gtest_filter='*WriteFuzzSeedCorpus'
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "engine/capture/glob.h"
+#include "engine/pack/pack_format.h"
 #include "engine/repo/config.h"
 #include "engine/repo/key_file.h"
 #include "engine/repo/snapshot_object.h"
 #include "engine/snapshot/stream_list.h"
 #include "engine/snapshot/tree.h"
+#include "replicator/protocol/messages.h"
 #include "tests/support/test_util.h"
 #include "tools/snapctl/config_file.h"
 
@@ -30,6 +36,7 @@ namespace snap::engine {
 namespace {
 
 namespace fs = std::filesystem;
+namespace protocol = replicator::protocol;
 using repo::Config;
 using repo::KeyFile;
 using repo::SnapshotObject;
@@ -217,7 +224,8 @@ constexpr std::string_view kTomlInline = R"(repository = { path = "/srv/b" }
 source.etc = { path = "/etc", exclude = ['ssl/private/**'] }
 dump.db = { command = "pg_dumpall", restore = "psql" }
 profile.db = { dumps = ["db"], post = [] }
-peer.offsite = {}
+peer.offsite = { url = "replica://backup1:7411", fingerprint = "sha256:0000000000000000000000000000000000000000000000000000000000000000" }
+replication = { attempts = 5, backoff_seconds = 10 }
 retention = {}
 )";
 
@@ -313,6 +321,90 @@ TEST(FuzzCorpus, TomlConfigParsesWithoutThrowing) {
     Status s;
     EXPECT_NO_THROW(s = cli::ParseConfigText(text, "fuzz.toml").status());
     EXPECT_TRUE(!seed || s.ok()) << s.ToString();
+  });
+}
+
+// fuzz/wire_message_fuzz.cc: the first byte is a message type, the rest its
+// body; what decodes re-encodes to the same bytes.
+template <typename T>
+Status WireRoundTrip(ByteSpan body) {
+  Result<T> v = T::Decode(body);
+  if (!v.ok()) return v.status();
+  EXPECT_EQ(ToHex(Encoded(*v)), ToHex(body));
+  return Status::OK();
+}
+
+Status DecodeWireBody(protocol::MessageType type, ByteSpan body) {
+  using protocol::MessageType;
+  switch (type) {
+    case MessageType::kHello: return WireRoundTrip<protocol::Hello>(body);
+    case MessageType::kWelcome: return WireRoundTrip<protocol::Welcome>(body);
+    case MessageType::kError: return WireRoundTrip<protocol::Error>(body);
+    case MessageType::kHave:
+    case MessageType::kGetChunks: return WireRoundTrip<protocol::IdList>(body);
+    case MessageType::kHaveReply: return WireRoundTrip<protocol::HaveReply>(body);
+    case MessageType::kGetSnapshot:
+    case MessageType::kMissing: return WireRoundTrip<protocol::IdMessage>(body);
+    case MessageType::kCommitSnapshot:
+    case MessageType::kSnapshot: return WireRoundTrip<protocol::SnapshotObjectMessage>(body);
+    case MessageType::kCommitted: return WireRoundTrip<protocol::Committed>(body);
+    case MessageType::kSnapshotList: return WireRoundTrip<protocol::SnapshotList>(body);
+    case MessageType::kFrame: {
+      Result<pack::DecodedFrame> f = pack::DecodeFrame(body);
+      if (!f.ok()) return f.status();
+      Buffer again;
+      pack::EncodeFrame(f->header, f->payload, &again);
+      EXPECT_EQ(ToHex(again), ToHex(body));
+      return Status::OK();
+    }
+    case MessageType::kPutConfig:
+    case MessageType::kConfig: return Config::Decode(body).status();
+    case MessageType::kGetConfig:
+    case MessageType::kListSnapshots:
+    case MessageType::kBye:
+      return body.empty() ? Status::OK() : Status::Corruption("body not empty");
+  }
+  return Status::Corruption("unknown message type");
+}
+
+TEST(FuzzCorpus, WireMessageDecodesAndReencodes) {
+  Replay("wire_message", [](std::string_view bytes, bool seed) {
+    EXPECT_TRUE(!seed || !bytes.empty());
+    if (bytes.empty()) return;
+    auto type = static_cast<protocol::MessageType>(bytes[0]);
+    Status s = DecodeWireBody(type, AsBytes(bytes.substr(1)));
+    EXPECT_TRUE(!seed || s.ok()) << s.ToString();
+  });
+}
+
+// fuzz/message_reader_fuzz.cc: n u8 | sizes u8[n] | stream, fed in pieces of
+// size + 1 bytes in turn (whole when n = 0); the messages taken out
+// re-encode to the stream's prefix.
+TEST(FuzzCorpus, MessageReaderReadsBackTheStream) {
+  Replay("message_reader", [](std::string_view bytes, bool seed) {
+    EXPECT_TRUE(!seed || !bytes.empty());
+    if (bytes.empty()) return;
+    size_t n = std::min<size_t>(static_cast<uint8_t>(bytes[0]), bytes.size() - 1);
+    std::string_view sizes = bytes.substr(1, n), stream = bytes.substr(1 + n);
+    protocol::MessageReader reader;
+    Buffer read_back;
+    bool refused = false;
+    for (size_t i = 0, fed = 0; fed < stream.size() && !refused; ++i) {
+      size_t piece = n == 0 ? stream.size() : size_t{static_cast<uint8_t>(sizes[i % n])} + 1;
+      piece = std::min(piece, stream.size() - fed);
+      reader.Feed(AsBytes(stream.substr(fed, piece)));
+      fed += piece;
+      for (;;) {
+        Result<std::optional<protocol::Message>> m = reader.Next();
+        if (!m.ok() || !m->has_value()) {
+          refused = !m.ok();
+          break;
+        }
+        protocol::EncodeMessage((*m)->type, (*m)->body, &read_back);
+      }
+    }
+    EXPECT_EQ(ToHex(read_back), ToHex(AsBytes(stream.substr(0, read_back.size()))));
+    EXPECT_TRUE(!seed || (!refused && read_back.size() == stream.size()));
   });
 }
 

@@ -55,7 +55,11 @@ Repo::Repo(const std::string& dir, bool encrypted) : dir_(dir + "/repo"), keys_(
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-std::string Repo::env() const { return "SNAPCTL_KEY_DIR=" + Quote(keys_) + " "; }
+std::string Repo::env() const {
+  std::string base = keys_.substr(0, keys_.size() - 5);  // the test's dir
+  return "SNAPCTL_KEY_DIR=" + Quote(keys_) + " SNAPCTL_IDENTITY_DIR=" + Quote(base + "/identity") +
+         " SNAPCTL_CACHE_DIR=" + Quote(base + "/cache") + " ";
+}
 
 CmdResult Repo::Run(const std::string& args) const {
   return Sh(env() + Quote(Bin()) + " --repo " + Quote(dir_) + " " + args);

@@ -46,6 +46,12 @@ int RunCli(int argc, char** argv) {
   RegisterCheck(app, g);
   RegisterStats(app, g);
   RegisterDump(app, g);
+  RegisterIdentity(app, g);
+  RegisterInfo(app, g);
+  RegisterKey(app, g);
+  RegisterPeer(app, g);
+  RegisterReplicate(app, g);
+  RegisterStatus(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -95,14 +101,19 @@ engine::Status ApplyConfigDefaults(Globals& g) {
   return engine::Status::OK();
 }
 
-engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g, bool read_only) {
-  if (g.repo.empty())
-    return engine::Status::InvalidArgument("no repository given: pass --repo DIR or set SNAPCTL_REPO");
+engine::Result<engine::Credentials> CredentialsOf(const Globals& g) {
   engine::Credentials c;
   engine::Result<std::string> pass = ReadPassphrase(g);
   if (pass.ok()) c.passphrase = *pass;
   else if (!pass.status().IsNotFound()) return pass.status();
   if (!g.key_file.empty()) c.key_file = g.key_file;
+  return c;
+}
+
+engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g, bool read_only) {
+  if (g.repo.empty())
+    return engine::Status::InvalidArgument("no repository given: pass --repo DIR or set SNAPCTL_REPO");
+  SNAP_ASSIGN_OR_RETURN(engine::Credentials c, CredentialsOf(g));
   return engine::Repository::Open(
       g.repo, c,
       read_only ? engine::Repository::Mode::kReadOnly : engine::Repository::Mode::kReadWrite);

@@ -46,6 +46,12 @@ void RegisterRestore(CLI::App& app, Globals& g);
 void RegisterCheck(CLI::App& app, Globals& g);
 void RegisterStats(CLI::App& app, Globals& g);
 void RegisterDump(CLI::App& app, Globals& g);
+void RegisterIdentity(CLI::App& app, Globals& g);
+void RegisterInfo(CLI::App& app, Globals& g);
+void RegisterKey(CLI::App& app, Globals& g);
+void RegisterPeer(CLI::App& app, Globals& g);
+void RegisterReplicate(CLI::App& app, Globals& g);
+void RegisterStatus(CLI::App& app, Globals& g);
 
 inline constexpr char kDefaultConfigPath[] = "/etc/snapctl/snapctl.toml";
 
@@ -55,6 +61,8 @@ inline constexpr char kDefaultConfigPath[] = "/etc/snapctl/snapctl.toml";
 engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g,
                                                             bool read_only = false);
 engine::Result<std::string> ReadPassphrase(const Globals& g);  // NotFound when none given
+// The passphrase and key file the globals name, for opening a repository.
+engine::Result<engine::Credentials> CredentialsOf(const Globals& g);
 // The config file: the one given (an error if unreadable), else the default
 // path when it exists, else std::nullopt.
 engine::Result<std::optional<ConfigFile>> LoadConfig(const Globals& g);

@@ -1,6 +1,8 @@
 // snapctl restore SNAP|latest [--at TIME] [--source NAME] [--include GLOB] --target DIR [--delta]
 // snapctl restore SNAP|latest --dump NAME [--restore-command CMD]
 // snapctl restore SNAP|latest --profile NAME --target DIR [--delta]
+// Each also --from PEER, or --from replica://HOST:PORT/REPO-ID --fingerprint
+// FP --key-file EXPORTED-KEY (remote_restore.h).
 #include <unistd.h>
 
 #include <iostream>
@@ -8,8 +10,10 @@
 #include "engine/dump.h"
 #include "engine/exec/subprocess.h"
 #include "engine/restore.h"
+#include "replicator/client/restore_prefetch.h"
 #include "tools/snapctl/cli.h"
 #include "tools/snapctl/progress.h"
+#include "tools/snapctl/remote_restore.h"
 #include "tools/snapctl/tree_walk.h"
 
 namespace snap::cli {
@@ -17,13 +21,21 @@ namespace {
 
 struct RestoreArgs {
   std::string spec = "latest", at, target, source, profile, restore_command;
+  std::string from, fingerprint, cache;
   std::vector<std::string> includes, dumps;
   bool delta = false;
 };
 
+// With a remote source, first fetches in batches what the restore needs.
 engine::Result<engine::RestoreStats> RestoreFiles(const Globals& g, const engine::Repository& repo,
                                                   const engine::snapshot::SnapshotRecord& rec,
-                                                  engine::RestoreOptions opts) {
+                                                  engine::RestoreOptions opts,
+                                                  RemoteSource* remote) {
+  if (remote) {
+    engine::Status s = replicator::client::PrefetchForRestore(*remote->repo, *remote->fetcher,
+                                                              rec, opts);
+    if (!s.ok()) return s.WithContext("fetching from the replica");
+  }
   ProgressLine line(ShowProgress(g));
   opts.restore_owners = geteuid() == 0;
   opts.progress = [&](const engine::RestoreProgress& p) {
@@ -75,7 +87,8 @@ engine::Status RestoreDumps(const Globals& g, const engine::Repository& repo,
 }
 
 int RunProfile(const Globals& g, const engine::Repository& repo,
-               const engine::Repository::SnapshotInfo& snap, const RestoreArgs& a) {
+               const engine::Repository::SnapshotInfo& snap, const RestoreArgs& a,
+               RemoteSource* remote) {
   auto config = LoadConfig(g);
   if (!config.ok()) return Fail(g, config.status());
   const ProfileConfig* p = *config ? (*config)->FindProfile(a.profile) : nullptr;
@@ -88,7 +101,7 @@ int RunProfile(const Globals& g, const engine::Repository& repo,
   if (opts.sources.empty())
     for (const auto& s : snap.record.sources)
       if (s.kind == engine::snapshot::SourceKind::kDirectory) opts.sources.push_back(s.name);
-  auto files = RestoreFiles(g, repo, snap.record, opts);
+  auto files = RestoreFiles(g, repo, snap.record, opts, remote);
   if (!files.ok()) return Fail(g, files.status().WithContext(step + ": restoring files"));
   engine::Status s = RestoreDumps(g, repo, snap.record, p->dumps, a, *config, a.target);
   if (!s.ok()) return Fail(g, s.WithContext(step));
@@ -103,15 +116,25 @@ int RunProfile(const Globals& g, const engine::Repository& repo,
 int Run(const Globals& g, const RestoreArgs& a) {
   if (a.target.empty() && a.dumps.empty())
     return Fail(g, engine::Status::InvalidArgument("pass --target DIR (or --dump NAME)"));
-  auto repo = OpenRepo(g, /*read_only=*/true);
-  if (!repo.ok()) return Fail(g, repo.status());
-  auto snap = Resolve(**repo, a.spec, a.at);
+  std::unique_ptr<RemoteSource> remote;
+  std::unique_ptr<engine::Repository> local;
+  if (!a.from.empty()) {
+    auto r = OpenRemoteSource(g, a.from, a.fingerprint, a.cache);
+    if (!r.ok()) return Fail(g, r.status());
+    remote = std::move(*r);
+  } else {
+    auto r = OpenRepo(g, /*read_only=*/true);
+    if (!r.ok()) return Fail(g, r.status());
+    local = std::move(*r);
+  }
+  engine::Repository* repo = remote ? remote->repo.get() : local.get();
+  auto snap = Resolve(*repo, a.spec, a.at);
   if (!snap.ok()) return Fail(g, snap.status());
-  if (!a.profile.empty()) return RunProfile(g, **repo, *snap, a);
+  if (!a.profile.empty()) return RunProfile(g, *repo, *snap, a, remote.get());
   if (!a.dumps.empty()) {
     auto config = LoadConfig(g);
     if (!config.ok()) return Fail(g, config.status());
-    engine::Status s = RestoreDumps(g, **repo, snap->record, a.dumps, a, *config, "");
+    engine::Status s = RestoreDumps(g, *repo, snap->record, a.dumps, a, *config, "");
     if (!s.ok()) return Fail(g, s);
     if (a.target.empty()) return 0;
   }
@@ -123,7 +146,7 @@ int Run(const Globals& g, const RestoreArgs& a) {
   }
   opts.includes = a.includes;
   opts.delta = a.delta;
-  auto r = RestoreFiles(g, **repo, snap->record, opts);
+  auto r = RestoreFiles(g, *repo, snap->record, opts, remote.get());
   if (!r.ok()) return Fail(g, r.status().WithContext("restore of " + snap->id.ShortHex()));
   Report(g, *snap, a.target, *r);
   return 0;
@@ -146,6 +169,12 @@ void RegisterRestore(CLI::App& app, Globals& g) {
                   "with --dump: the command to pipe into instead of the declared one");
   cmd->add_option("--profile", a->profile,
                   "run the config file's [profile.NAME]: sources, dump restores, post steps");
+  cmd->add_option("--from", a->from,
+                  "restore from a replica: a peer NAME, or replica://HOST:PORT/REPO-ID");
+  cmd->add_option("--fingerprint", a->fingerprint, "with --from replica://...: its fingerprint");
+  cmd->add_option("--cache", a->cache,
+                  "with --from replica://...: where fetched chunks are kept (default "
+                  "~/.cache/snapctl)");
   cmd->callback([&g, a] { g.run = [&g, a] { return Run(g, *a); }; });
 }
 

@@ -1,4 +1,5 @@
 // snapctl snapshot --source NAME=PATH [...] [--exclude GLOB] [--exclude-caches] [--tag T]
+//                  [--replicate]
 #include <pwd.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "engine/capture.h"
 #include "tools/snapctl/cli.h"
 #include "tools/snapctl/progress.h"
+#include "tools/snapctl/replication.h"
 
 namespace snap::cli {
 namespace {
@@ -16,6 +18,7 @@ struct SnapshotArgs {
   std::vector<std::string> sources, dumps, excludes, tags;
   std::string host, pre, post;
   bool exclude_caches = false;
+  bool replicate = false;
 };
 
 engine::Result<engine::DirectorySource> ParseSource(const std::string& spec) {
@@ -133,7 +136,16 @@ int Run(const Globals& g, const SnapshotArgs& a) {
     std::cout << "snapshot " << r->id.ShortHex() << " saved (" << r->files_read
               << " files read)\n";
   }
-  return 0;
+  // Committed: from here on a failure concerns only its replication.
+  engine::Status queued = EnqueueForPeers(g, **repo, r->id);
+  if (!queued.ok()) return Fail(g, queued.WithContext("snapshot saved, but not queued for peers"));
+  if (!a.replicate) return 0;
+  auto settings = ReplicationSettings(g);
+  if (!settings.ok()) return Fail(g, settings.status());
+  ReplicateOptions ropts;
+  ropts.attempts = settings->attempts;
+  ropts.backoff_seconds = settings->backoff_seconds;
+  return Replicate(g, **repo, ropts);
 }
 
 }  // namespace
@@ -150,6 +162,7 @@ void RegisterSnapshot(CLI::App& app, Globals& g) {
   cmd->add_flag("--exclude-caches", a->exclude_caches, "skip directories holding a CACHEDIR.TAG");
   cmd->add_option("--tag", a->tags, "tag the snapshot (repeatable)");
   cmd->add_option("--host", a->host, "host name to record (default: this host)");
+  cmd->add_flag("--replicate", a->replicate, "then send it (and anything queued) to the peers");
   cmd->callback([&g, a] { g.run = [&g, a] { return Run(g, *a); }; });
 }
 

@@ -151,6 +151,9 @@ class Parser {
   void ParseChunking(const toml::table& t);
   void ParseChunkSizes(const toml::node& v, std::string_view key, ChunkingConfig& out);
   void ParseProfile(const toml::key& name, const toml::table& t);
+  void ParsePeer(const toml::key& name, const toml::table& t);
+  void ParseReplication(const toml::table& t);
+  bool Count(const toml::node& v, std::string_view key, int max, int& out);
   void CheckSharedNames();
   void CheckProfileUses();
 
@@ -239,13 +242,17 @@ Result<ConfigFile> Parser::Run(const toml::table& root) {
       for (auto [n, t] : NamedTables(v, name)) ParseDump(*n, *t);
     } else if (name == "profile") {
       for (auto [n, t] : NamedTables(v, name)) ParseProfile(*n, *t);
-    } else if (name == "peer" || name == "retention") {
-      (void)Table(v, key);  // Reserved for replication and retention; contents not read yet.
+    } else if (name == "peer") {
+      for (auto [n, t] : NamedTables(v, name)) ParsePeer(*n, *t);
+    } else if (name == "replication") {
+      if (const toml::table* t = Table(v, key)) ParseReplication(*t);
+    } else if (name == "retention") {
+      (void)Table(v, key);  // Reserved for retention; contents not read yet.
     } else {
       errors_.Add(k.source(), key,
                   std::string(v.is_table() ? "unknown table" : "unknown key") +
-                      "; expected repository, source, dump, hooks, chunking, profile, peer "
-                      "or retention");
+                      "; expected repository, source, dump, hooks, chunking, profile, peer, "
+                      "replication or retention");
     }
   }
   CheckSharedNames();
@@ -445,6 +452,48 @@ void Parser::ParseProfile(const toml::key& name, const toml::table& t) {
       errors_.UnknownKey(k, kkey, "sources, dumps, post");
   }
   cfg_.profiles.emplace(p.name, std::move(p));
+}
+
+void Parser::ParsePeer(const toml::key& name, const toml::table& t) {
+  PeerConfig p;
+  p.name = name.str();
+  const std::string key = Join("peer", p.name);
+  for (auto&& [k, v] : t) {
+    std::string kkey = Join(key, k.str());
+    if (k == "url")
+      String(v, kkey, p.url);
+    else if (k == "fingerprint")
+      String(v, kkey, p.fingerprint);
+    else
+      errors_.UnknownKey(k, kkey, "url, fingerprint");
+  }
+  if (p.url.empty() || p.fingerprint.empty())
+    errors_.Add(name.source(), key,
+                "needs url = \"replica://HOST:PORT\" and fingerprint = \"sha256:...\" (from "
+                "`replicad fingerprint` on the replica)");
+  cfg_.peers.push_back(std::move(p));
+}
+
+bool Parser::Count(const toml::node& v, std::string_view key, int max, int& out) {
+  const toml::value<int64_t>* num = v.as_integer();
+  if (!num || num->get() < 1 || num->get() > max) {
+    errors_.Add(v.source(), key, "expected a whole number from 1 to " + std::to_string(max));
+    return false;
+  }
+  out = static_cast<int>(num->get());
+  return true;
+}
+
+void Parser::ParseReplication(const toml::table& t) {
+  for (auto&& [k, v] : t) {
+    std::string key = Join("replication", k.str());
+    if (k == "attempts")
+      Count(v, key, 100, cfg_.replication.attempts);
+    else if (k == "backoff_seconds")
+      Count(v, key, 3600, cfg_.replication.backoff_seconds);
+    else
+      errors_.UnknownKey(k, key, "attempts, backoff_seconds");
+  }
 }
 
 // A snapshot's top directory holds sources and dumps side by side, so one

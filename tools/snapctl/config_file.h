@@ -11,7 +11,10 @@
 //   [hooks]        pre, post
 //   [chunking.files], [chunking.dumps]  min, avg, max (used by `init`)
 //   [profile.NAME] sources = [..], dumps = [..], post = [commands]
-//   [peer.NAME], [retention]            reserved for replication/retention
+//   [peer.NAME]    url = "replica://HOST:PORT", fingerprint = "sha256:..."
+//   [replication]  attempts (per snapshot and run, default 3),
+//                  backoff_seconds (first retry's wait, doubling; default 2)
+//   [retention]    reserved for retention
 //
 // Loading validates everything; an error names the file, the line and the
 // key ("/etc/snapctl/snapctl.toml:12: dump.catalog.kind: unknown kind
@@ -57,6 +60,15 @@ struct ProfileConfig {
   std::vector<std::string> post;     // commands run after, in the target
 };
 
+struct PeerConfig {
+  std::string name, url, fingerprint;
+};
+
+struct ReplicationConfig {
+  int attempts = 3;
+  int backoff_seconds = 2;
+};
+
 struct ConfigFile {
   std::string path;  // where it was loaded from
   std::string repository, password_file, key_file;
@@ -65,6 +77,8 @@ struct ConfigFile {
   std::string pre_hook, post_hook;
   ChunkingConfig file_chunking, dump_chunking;
   std::map<std::string, ProfileConfig> profiles;
+  std::vector<PeerConfig> peers;  // in file order
+  ReplicationConfig replication;
 
   const DumpConfig* FindDump(std::string_view name) const;
   const ProfileConfig* FindProfile(std::string_view name) const;

@@ -1,0 +1,119 @@
+#include "replicator/client/fetcher.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "engine/pack/pack_format.h"
+#include "replicator/client/session.h"
+
+namespace snap::replicator::client {
+namespace {
+
+using protocol::MessageType;
+
+// IDs per GET_CHUNKS: large enough to pipeline, small enough that a batch's
+// frames (at most 8 MiB each for file chunks) stay a bounded amount of work.
+constexpr size_t kBatch = 256;
+
+}  // namespace
+
+RemoteFetcher::RemoteFetcher(engine::Repository* repo, net::Channel* channel)
+    : repo_(repo), channel_(channel), sink_(repo) {}
+
+RemoteFetcher::~RemoteFetcher() = default;
+
+FetchStats RemoteFetcher::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+Status RemoteFetcher::Fetch(std::span<const engine::ChunkId> ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FetchLocked(std::vector<engine::ChunkId>(ids.begin(), ids.end()), 0);
+}
+
+Result<std::vector<engine::ChunkId>> RemoteFetcher::NotIndexed(
+    std::span<const engine::ChunkId> ids) const {
+  std::vector<std::optional<engine::index::ChunkLocation>> locs;
+  SNAP_RETURN_IF_ERROR(repo_->chunk_index().MultiGet(ids, &locs));
+  std::vector<engine::ChunkId> out;
+  for (size_t i = 0; i < ids.size(); i++)
+    if (!locs[i]) out.push_back(ids[i]);
+  return out;
+}
+
+Status RemoteFetcher::FetchLocked(std::vector<engine::ChunkId> ids, int depth) {
+  if (depth > engine::Repository::kMaxDeltaDepth) return Status::OK();  // read reports it
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  SNAP_ASSIGN_OR_RETURN(std::vector<engine::ChunkId> want, NotIndexed(ids));
+  std::vector<engine::ChunkId> bases;
+  for (size_t at = 0; at < want.size(); at += kBatch) {
+    size_t n = std::min(kBatch, want.size() - at);
+    SNAP_RETURN_IF_ERROR(FetchBatch(std::span(want).subspan(at, n), &bases));
+  }
+  SNAP_RETURN_IF_ERROR(sink_.Flush());
+  if (!bases.empty()) return FetchLocked(std::move(bases), depth + 1);
+  return Status::OK();
+}
+
+Status RemoteFetcher::FetchBatch(std::span<const engine::ChunkId> ids,
+                                 std::vector<engine::ChunkId>* bases) {
+  protocol::IdList req;
+  req.ids.assign(ids.begin(), ids.end());
+  engine::Buffer body;
+  req.EncodeTo(&body);
+  SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kGetChunks, body));
+  stats_.requests++;
+  for (const engine::ChunkId& id : ids) {
+    SNAP_ASSIGN_OR_RETURN(protocol::Message m, channel_->Receive());
+    std::string from = "replica " + channel_->peer() + ": chunk " + id.ShortHex();
+    if (m.type == MessageType::kMissing) {
+      SNAP_ASSIGN_OR_RETURN(protocol::IdMessage miss, protocol::IdMessage::Decode(m.body));
+      if (miss.id != id) return Status::Corruption(from + ": answered for another chunk");
+      stats_.missing++;
+      continue;
+    }
+    if (m.type != MessageType::kFrame)
+      return Status::Corruption(from + ": answered " + protocol::MessageTypeName(m.type));
+    Result<engine::pack::DecodedFrame> f = engine::pack::DecodeFrame(m.body);
+    if (!f.ok()) return f.status().WithContext(from);
+    if (f->header.id != id) return Status::Corruption(from + ": answered with another chunk");
+    if (f->header.flags & engine::pack::kFlagDelta)
+      bases->insert(bases->end(), f->header.refs.begin(), f->header.refs.end());
+    SNAP_ASSIGN_OR_RETURN(bool claimed, sink_.Claim(id));
+    if (claimed) SNAP_RETURN_IF_ERROR(sink_.Add(f->header, f->payload));
+    stats_.chunks++;
+    stats_.bytes += m.body.size();
+  }
+  return Status::OK();
+}
+
+Status RemoteFetcher::SyncSnapshots() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kListSnapshots, {}));
+  SNAP_ASSIGN_OR_RETURN(protocol::Message m, Expect(*channel_, MessageType::kSnapshotList));
+  SNAP_ASSIGN_OR_RETURN(protocol::SnapshotList list, protocol::SnapshotList::Decode(m.body));
+  SNAP_ASSIGN_OR_RETURN(std::vector<engine::Repository::SnapshotInfo> local,
+                        repo_->ListSnapshots());
+  std::unordered_set<engine::ChunkId, engine::ChunkIdHash> have;
+  for (const auto& s : local) have.insert(s.id);
+  for (const auto& e : list.entries) {
+    if (have.contains(e.id)) continue;
+    protocol::IdMessage get{e.id};
+    engine::Buffer body;
+    get.EncodeTo(&body);
+    SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kGetSnapshot, body));
+    SNAP_ASSIGN_OR_RETURN(protocol::Message sm, Expect(*channel_, MessageType::kSnapshot));
+    SNAP_ASSIGN_OR_RETURN(protocol::SnapshotObjectMessage snap,
+                          protocol::SnapshotObjectMessage::Decode(sm.body));
+    if (snap.id != e.id)
+      return Status::Corruption("replica " + channel_->peer() + ": sent snapshot " +
+                                snap.id.ShortHex() + " for " + e.id.ShortHex());
+    Status s = repo_->ImportSnapshot(snap.id, snap.object);
+    if (!s.ok()) return s.WithContext("replica " + channel_->peer());
+  }
+  return Status::OK();
+}
+
+}  // namespace snap::replicator::client

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace snap::replicator::client {
 namespace {
@@ -30,6 +31,8 @@ Result<net::TlsIdentity> LoadOrCreateIdentity(const std::string& dir) {
   Result<net::TlsIdentity> id = net::LoadIdentity(dir);
   if (!id.status().IsNotFound()) return id;
   SNAP_ASSIGN_OR_RETURN(net::TlsIdentity fresh, net::GenerateIdentity("snapctl client " + HostName()));
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ec);
   Status saved = net::SaveIdentity(dir, fresh);
   if (!saved.ok()) {
     // Another process may have created it first: theirs wins.

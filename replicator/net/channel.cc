@@ -77,7 +77,9 @@ struct Channel::Impl {
   Status Write(asio::const_buffer data);
   Result<protocol::Message> Receive();
   Result<protocol::Message> Take(protocol::Message msg);
+  bool RunUntilDone(const std::shared_ptr<Op>& op, Clock::duration limit);
   Status Await(const std::shared_ptr<Op>& op, const char* step);
+  Status ErrorBeforeCut(Status cut);
   Status Fail(Status s);
   Status Unavailable(const char* step, const error_code& ec) const;
 
@@ -94,9 +96,9 @@ struct Channel::Impl {
   Status broken;  // the first transport failure; every call returns it after
 };
 
-Status Channel::Impl::Await(const std::shared_ptr<Op>& op, const char* step) {
+bool Channel::Impl::RunUntilDone(const std::shared_ptr<Op>& op, Clock::duration limit) {
   io.restart();
-  const Clock::time_point deadline = Clock::now() + opts.timeout;
+  const Clock::time_point deadline = Clock::now() + limit;
   while (!op->done) {
     const Clock::time_point now = Clock::now();
     if (now >= deadline) {
@@ -107,13 +109,41 @@ Status Channel::Impl::Await(const std::shared_ptr<Op>& op, const char* step) {
       // safe too (it owns its state).
       io.restart();
       for (int i = 0; i < 20 && !op->done; ++i) io.run_for(std::chrono::milliseconds(50));
-      return Fail(Status::Unavailable("replica " + peer + ": timed out after " +
-                                      FormatSeconds(opts.timeout) + " while " + step));
+      return false;
     }
     io.run_for(deadline - now);
     if (io.stopped()) io.restart();
   }
-  return Status::OK();
+  return true;
+}
+
+Status Channel::Impl::Await(const std::shared_ptr<Op>& op, const char* step) {
+  if (RunUntilDone(op, opts.timeout)) return Status::OK();
+  return Fail(Status::Unavailable("replica " + peer + ": timed out after " +
+                                  FormatSeconds(opts.timeout) + " while " + step));
+}
+
+// A write failed because the replica closed: it may have said why first
+// (an ERROR refusing a message we were still streaming past). Look for it
+// among what already arrived, briefly, before reporting the bare cut.
+Status Channel::Impl::ErrorBeforeCut(Status cut) {
+  const Clock::time_point until = Clock::now() + std::min<Clock::duration>(
+                                                     opts.timeout, std::chrono::seconds(2));
+  for (;;) {
+    Result<std::optional<protocol::Message>> next = reader.Next();
+    if (!next.ok()) break;
+    if (next->has_value()) {
+      if ((*next)->type == protocol::MessageType::kError) return Take(std::move(**next)).status();
+      continue;  // replies nobody will take: the channel is done
+    }
+    const Clock::time_point now = Clock::now();
+    if (now >= until) break;
+    auto op = std::make_shared<Op>();
+    stream.async_read_some(asio::buffer(in.data(), in.size()), OnDone(op));
+    if (!RunUntilDone(op, until - now) || op->ec) break;
+    reader.Feed(engine::ByteSpan(in.data(), op->bytes));
+  }
+  return Fail(cut);
 }
 
 Status Channel::Impl::Fail(Status s) {
@@ -200,7 +230,7 @@ Status Channel::Impl::Write(asio::const_buffer data) {
     const size_t n = std::min(data.size(), kWriteSlice);
     asio::async_write(stream, asio::buffer(data.data(), n), OnDone(op));
     SNAP_RETURN_IF_ERROR(Await(op, "sending"));
-    if (op->ec) return Fail(Unavailable("sending", op->ec));
+    if (op->ec) return ErrorBeforeCut(Unavailable("sending", op->ec));
     data += n;
   }
   return Status::OK();

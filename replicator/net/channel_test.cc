@@ -60,7 +60,7 @@ TEST(Channel, RefusesServerWithAnotherFingerprint) {
   Result<std::unique_ptr<Channel>> ch = Channel::Connect(opts);
   ASSERT_FALSE(ch.ok());
   EXPECT_TRUE(ch.status().IsInvalidArgument()) << ch.status().ToString();
-  const std::string& msg = ch.status().message();
+  const std::string msg = ch.status().message();
   EXPECT_NE(msg.find("fingerprint mismatch"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expected " + opts.server_fingerprint), std::string::npos) << msg;
   EXPECT_NE(msg.find("got " + real), std::string::npos) << msg;
@@ -100,6 +100,21 @@ TEST(Channel, HandlerErrorArrivesAsItsStatus) {
   auto& ev = server.events;
   ASSERT_TRUE(ev.WaitFor([&] { return ev.closes.size() == 1; }));
   ev.Update([&] { EXPECT_TRUE(ev.closes[0].IsNotFound()) << ev.closes[0].ToString(); });
+}
+
+TEST(Channel, HandlerErrorArrivesWhileClientStillStreams) {
+  LoopbackServer server;
+  Result<std::unique_ptr<Channel>> ch = Channel::Connect(server.ClientOptions(NewIdentity("c")));
+  ASSERT_OK(ch);
+  ASSERT_OK((*ch)->Send(MessageType::kFrame, Body("fail")));
+  ASSERT_OK((*ch)->Flush());
+  // Far more than socket buffers hold: a write fails once the server closed.
+  engine::Buffer frame(1u << 20);
+  Status s;
+  for (int i = 0; i < 256 && s.ok(); ++i) s = (*ch)->Send(MessageType::kFrame, frame);
+  if (s.ok()) s = (*ch)->Flush();
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_EQ(s.message(), "replica: no such thing");
 }
 
 TEST(Channel, ByeEndsSessionWithOk) {

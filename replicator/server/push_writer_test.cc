@@ -208,15 +208,5 @@ TEST_F(PushWriterTest, ListsSnapshotsInReceiveOrderAcrossReopen) {
   EXPECT_EQ(repo_->stats().newest_received_ns, now_ns_);
 }
 
-TEST(ReplicaRepo, CreateRefusesConfigNamingAnotherRepository) {
-  test::TempDir tmp;
-  RepoId id = RandomRepoId(), other = RandomRepoId();
-  Result<std::unique_ptr<ReplicaRepo>> r =
-      ReplicaRepo::Create(tmp.Sub("r"), id, MakeConfig(other, false), KeyOf('a'));
-  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
-  EXPECT_FALSE(ReplicaRepo::Create(tmp.Sub("r"), id, Buffer(5), KeyOf('a')).ok());
-  EXPECT_TRUE(ReplicaRepo::Open(tmp.Sub("r")).status().IsNotFound());
-}
-
 }  // namespace
 }  // namespace snap::replicator::server

@@ -15,6 +15,9 @@ constexpr std::string_view kConfigKey = "config";
 constexpr std::string_view kOwnerKey = "owner";
 constexpr char kReceiptPrefix = 'r';      // On disk: never change.
 constexpr size_t kReceiptValueSize = 12;  // received_ns u64 LE | size u32 LE
+// Present once the index covers every pack and snapshot (written at create
+// and after a rebuild), so a rebuild cut short runs again. On disk.
+constexpr std::string_view kCompleteKey = "mcomplete";
 // Per repository: a replica may hold many, each with its own RocksDB.
 constexpr size_t kBlockCacheBytes = 8u << 20;
 
@@ -80,7 +83,8 @@ Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::Create(const std::string& dir,
   // The index first, then owner, then config: a directory with a config is
   // a complete repository. An owner left by an interrupted create names a
   // client that never got its repository, so it is replaced.
-  SNAP_ASSIGN_OR_RETURN(r, OpenIndexAndLoad(std::move(r), opts));
+  SNAP_ASSIGN_OR_RETURN(r, OpenIndexAndLoad(std::move(r), opts, /*rebuild=*/false));
+  SNAP_RETURN_IF_ERROR(r->MarkIndexComplete());
   SNAP_RETURN_IF_ERROR(r->store_->Delete(kOwnerKey));
   SNAP_RETURN_IF_ERROR(r->store_->PutIfAbsent(kOwnerKey, engine::AsBytes(owner + "\n")).status());
   SNAP_ASSIGN_OR_RETURN(bool put, r->store_->PutIfAbsent(kConfigKey, config_bytes));
@@ -108,11 +112,12 @@ Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::Open(const std::string& dir,
   r->owner_ = std::string(engine::AsChars(owner));
   while (!r->owner_.empty() && (r->owner_.back() == '\n' || r->owner_.back() == '\r'))
     r->owner_.pop_back();
-  return OpenIndexAndLoad(std::move(r), opts);
+  return OpenIndexAndLoad(std::move(r), opts, /*rebuild=*/true);
 }
 
 Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::OpenIndexAndLoad(std::unique_ptr<ReplicaRepo> r,
-                                                                   const RepoOptions& opts) {
+                                                                   const RepoOptions& opts,
+                                                                   bool rebuild) {
   r->now_ns_ = opts.now_ns;
   engine::index::RocksOptions ro;
   ro.block_cache_bytes = kBlockCacheBytes;
@@ -120,8 +125,23 @@ Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::OpenIndexAndLoad(std::unique_p
   ro.create_if_missing = !opts.read_only;
   SNAP_ASSIGN_OR_RETURN(r->kv_, engine::index::OpenRocksKv(r->dir_ + "/index", ro));
   r->chunks_ = std::make_unique<engine::index::ChunkIndex>(r->kv_.get());
+  if (rebuild && !opts.read_only) {
+    SNAP_ASSIGN_OR_RETURN(std::optional<std::string> complete, r->kv_->Get(kCompleteKey));
+    if (!complete) {
+      SNAP_RETURN_IF_ERROR(r->chunks_->Clear());
+      SNAP_RETURN_IF_ERROR(r->kv_->DeletePrefix(std::string(1, kReceiptPrefix)));
+      SNAP_RETURN_IF_ERROR(r->RebuildIndex());
+      SNAP_RETURN_IF_ERROR(r->MarkIndexComplete());
+    }
+  }
   SNAP_RETURN_IF_ERROR(r->LoadStats());
   return r;
+}
+
+Status ReplicaRepo::MarkIndexComplete() {
+  engine::index::WriteBatch batch;
+  batch.Put(kCompleteKey, "1");
+  return kv_->Write(batch, /*sync=*/true);
 }
 
 Status ReplicaRepo::LoadStats() {

@@ -4,7 +4,8 @@
 // `owner` file, packs the replica wrote itself from the frames it accepted,
 // and its own index/ (RocksDB): keyspace 'c' (engine::index::ChunkIndex)
 // and keyspace 'r' (snapshots received: 'r' | id[32] -> received_ns u64 LE |
-// object size u32 LE, the replica's clock at commit).
+// object size u32 LE, the replica's clock at commit), and the key
+// "mcomplete" once the index covers every pack and snapshot.
 //
 // Holds no key and never opens a payload: it checks frames' and snapshot
 // objects' storage checksums and clear refs only. Nothing here deletes or
@@ -61,7 +62,8 @@ class ReplicaRepo {
                                                      const std::string& owner,
                                                      const RepoOptions& opts = {});
   // Opens an existing repository. NotFound when `dir` holds no config. A
-  // missing index/ is rebuilt from the packs and snapshots/ (it is a cache).
+  // missing index/ is rebuilt from the packs and snapshots/ (it is a cache;
+  // not in read_only mode, where a missing index fails the open).
   static Result<std::unique_ptr<ReplicaRepo>> Open(const std::string& dir,
                                                    const RepoOptions& opts = {});
   ~ReplicaRepo();
@@ -107,8 +109,12 @@ class ReplicaRepo {
 
  private:
   ReplicaRepo() = default;
+  // Opens index/; with `rebuild`, refills an index that is not marked
+  // complete (new, or a rebuild cut short).
   static Result<std::unique_ptr<ReplicaRepo>> OpenIndexAndLoad(std::unique_ptr<ReplicaRepo> r,
-                                                               const RepoOptions& opts);
+                                                               const RepoOptions& opts,
+                                                               bool rebuild);
+  Status MarkIndexComplete();
   Status LoadStats();
   // Writes the receipt of a snapshot received at `received_ns`.
   Status RecordReceipt(const ChunkId& id, uint32_t size, int64_t received_ns);

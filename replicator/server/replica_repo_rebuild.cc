@@ -61,7 +61,8 @@ Status ReplicaRepo::RebuildIndex() {
   for (const auto& [key, size] : packs) {
     Result<engine::index::PackId> id = PackIdFromKey(key);
     Result<std::vector<pack::PackEntry>> entries =
-        id.ok() ? FooterEntries(*store_, key, size) : id.status();
+        id.ok() ? FooterEntries(*store_, key, size)
+                : Result<std::vector<pack::PackEntry>>(id.status());
     if (!entries.ok()) {
       // Its chunks count as missing; a client's next push sends them again.
       spdlog::warn("{}: index rebuild skips {}: {}", dir_, key, entries.status().ToString());

@@ -59,6 +59,7 @@ Status ReplicaSession::OnMessage(const protocol::Message& msg) {
   Status s = Dispatch(msg);
   if (s.ok()) return s;
   store_->metrics().errors++;
+  error_logged_ = true;
   if (!admitted) {
     store_->metrics().refused_sessions++;
     spdlog::warn("refused {} from {}: {}", ShortKey(peer_.client_key), peer_.address, s.message());
@@ -161,6 +162,12 @@ Status ReplicaSession::Admit(const protocol::Hello& hello, const ClientList& cli
                                      "it, on the replica run: " +
                                      read_command);
     SNAP_ASSIGN_OR_RETURN(PushLease lease, store_->AcquirePush(hello.repo_id));
+    // Another push may have created the repository since the look-up above.
+    if (!repo) {
+      SNAP_ASSIGN_OR_RETURN(repo, store_->Find(hello.repo_id));
+    }
+    if (repo && repo->owner() != key)
+      return Status::InvalidArgument(who + ": another client owns it");
     lease_.emplace(std::move(lease));
     repo_ = repo;
     if (repo_) push_ = std::make_unique<PushWriter>(repo_.get());
@@ -259,8 +266,9 @@ void ReplicaSession::OnClose(const Status& why) {
   push_.reset();
   lease_.reset();
   if (!why.ok())
-    spdlog::info("session {} from {} ended: {}", ShortKey(peer_.client_key), peer_.address,
-                 why.ToString());
+    spdlog::log(error_logged_ ? spdlog::level::debug : spdlog::level::info,
+                "session {} from {} ended: {}", ShortKey(peer_.client_key), peer_.address,
+                why.ToString());
 }
 
 }  // namespace snap::replicator::server

@@ -84,6 +84,7 @@ class ReplicaSession : public net::SessionHandler {
   std::deque<Reply> replies_;
   bool done_ = false;
   bool closed_ = false;
+  bool error_logged_ = false;  // the session's own error, so OnClose need not repeat it
 };
 
 }  // namespace snap::replicator::server

@@ -72,6 +72,7 @@ Result<bool> ReplicaSession::NextReply(Buffer* out) {
       Result<bool> made = NextChunkReply(&r, out);
       if (!made.ok()) {
         store_->metrics().errors++;
+        error_logged_ = true;
         spdlog::warn("session {} from {}, repository {}: GET_CHUNKS: {}",
                      ShortKey(peer_.client_key), peer_.address, RepoHex(),
                      made.status().ToString());

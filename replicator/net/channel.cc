@@ -34,8 +34,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kSendQueueLimit = 1u << 20;  // queued bytes that trigger a write
-constexpr size_t kWriteSlice = 1u << 20;       // bytes written under one deadline
-constexpr size_t kReadChunk = 64u << 10;       // bytes read at a time
+constexpr size_t kWriteSlice = 1u << 20;      // bytes written under one deadline
+constexpr size_t kReadChunk = 64u << 10;      // bytes read at a time
 
 // The completion of one asynchronous operation. Shared with its handler, so
 // a handler that runs after its call gave up touches nothing stale.
@@ -90,7 +90,7 @@ struct Channel::Impl {
   ssl::stream<CountingSocket> stream;
   std::string peer;
   std::string seen_fingerprint;  // the server's, recorded during the handshake
-  engine::Buffer out;                   // encoded messages not yet written
+  engine::Buffer out;            // encoded messages not yet written
   protocol::MessageReader reader;
   std::vector<std::byte> in = std::vector<std::byte>(kReadChunk);
   Status broken;  // the first transport failure; every call returns it after
@@ -127,8 +127,8 @@ Status Channel::Impl::Await(const std::shared_ptr<Op>& op, const char* step) {
 // (an ERROR refusing a message we were still streaming past). Look for it
 // among what already arrived, briefly, before reporting the bare cut.
 Status Channel::Impl::ErrorBeforeCut(Status cut) {
-  const Clock::time_point until = Clock::now() + std::min<Clock::duration>(
-                                                     opts.timeout, std::chrono::seconds(2));
+  const Clock::time_point until =
+      Clock::now() + std::min<Clock::duration>(opts.timeout, std::chrono::seconds(2));
   for (;;) {
     Result<std::optional<protocol::Message>> next = reader.Next();
     if (!next.ok()) break;
@@ -208,8 +208,8 @@ Status Channel::Impl::Handshake() {
   error_code ec;
   stream.set_verify_mode(ssl::verify_peer, ec);
   if (!ec) {
-    stream.set_verify_callback(
-        [this](bool, ssl::verify_context& vc) { return VerifyServer(vc); }, ec);
+    stream.set_verify_callback([this](bool, ssl::verify_context& vc) { return VerifyServer(vc); },
+                               ec);
   }
   if (ec) return Fail(Unavailable("TLS setup", ec));
   auto op = std::make_shared<Op>();
@@ -217,9 +217,9 @@ Status Channel::Impl::Handshake() {
   SNAP_RETURN_IF_ERROR(Await(op, "handshaking"));
   if (!op->ec) return Status::OK();
   if (!seen_fingerprint.empty() && seen_fingerprint != opts.server_fingerprint) {
-    return Fail(Status::InvalidArgument(
-        "replica " + peer + ": fingerprint mismatch: expected " + opts.server_fingerprint +
-        ", got " + seen_fingerprint + " (wrong --fingerprint, or not the replica you meant)"));
+    return Fail(Status::InvalidArgument("replica " + peer + ": fingerprint mismatch: expected " +
+                                        opts.server_fingerprint + ", got " + seen_fingerprint +
+                                        " (wrong --fingerprint, or not the replica you meant)"));
   }
   return Fail(Unavailable("TLS handshake", op->ec));
 }

@@ -6,7 +6,6 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
-
 #include <cstdint>
 #include <utility>
 

@@ -3,7 +3,10 @@
 // scrape anyway, and closing after the answer keeps the bounds simple.
 #include "replicator/net/http_endpoint.h"
 
-#include <utility>  // before Asio: boost 1.74 awaitable.hpp uses std::exchange unincluded
+// clang-format off
+// First: Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format on
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -153,7 +156,8 @@ HttpEndpoint::HttpEndpoint(std::string host, uint16_t port, Handler handler)
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
 Status HttpEndpoint::Start() {
-  if (impl_->thread.joinable()) return Status::InvalidArgument("http " + impl_->where() + ": started already");
+  if (impl_->thread.joinable())
+    return Status::InvalidArgument("http " + impl_->where() + ": started already");
   Status s = impl_->Listen();
   if (!s.ok()) return s;
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);

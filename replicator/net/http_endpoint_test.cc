@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <utility>  // before Asio: boost 1.74 awaitable.hpp uses std::exchange unincluded
+// clang-format off
+// First: Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format on
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -67,8 +70,8 @@ TEST(HttpEndpoint, RefusesOtherMethodsWith405) {
     return Answer(p);
   });
   ASSERT_OK(http.Start());
-  std::string post = Exchange(http.port(),
-                              "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+  std::string post =
+      Exchange(http.port(), "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
   EXPECT_TRUE(post.starts_with("HTTP/1.1 405 ")) << post;
   EXPECT_NE(post.find("Allow: GET, HEAD\r\n"), std::string::npos) << post;
   http.Stop();

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include <utility>  // before Asio: boost 1.74 awaitable.hpp uses std::exchange unincluded
+// clang-format off
+// First: Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>

@@ -5,7 +5,10 @@
 
 #include <openssl/x509.h>
 
-#include <utility>  // before Asio: boost 1.74 awaitable.hpp uses std::exchange unincluded
+// clang-format off
+// First: Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format on
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -54,7 +57,9 @@ struct Server::Impl {
   void Log(int level, const std::string& line) const {
     if (opts.log) opts.log(level, line);
   }
-  std::string where() const { return opts.host + ":" + std::to_string(opts.port); }
+  std::string where() const {
+    return opts.host + ":" + std::to_string(bound_port != 0 ? bound_port : opts.port);
+  }
 
   ServerOptions opts;
   Factory factory;
@@ -130,7 +135,13 @@ awaitable<void> Server::Impl::Accept() {
 }
 
 void Server::Impl::StartSession(tcp::socket socket) {
-  auto session = std::make_shared<ServerSession>(std::move(socket), opts, factory, *ctx);
+  std::shared_ptr<ServerSession> session;
+  try {  // OpenSSL out of memory: drop this connection, keep accepting
+    session = std::make_shared<ServerSession>(std::move(socket), opts, factory, *ctx);
+  } catch (const std::exception& e) {
+    Log(kLogError, "replicad " + where() + ": cannot start a session: " + e.what());
+    return;
+  }
   uint64_t id;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -202,7 +213,9 @@ void Server::Run() {
     impl_->running = true;
   }
   if (impl_->acceptor.is_open()) {
-    asio::co_spawn(impl_->strand, impl_->Accept(), asio::detached);
+    asio::co_spawn(impl_->strand, impl_->Accept(), [impl = impl_.get()](std::exception_ptr e) {
+      if (e) impl->Log(kLogError, "replicad " + impl->where() + ": accept loop failed");
+    });
   }
   std::vector<std::thread> pool;
   for (int i = 1; i < impl_->opts.threads; ++i) pool.emplace_back([this] { impl_->RunThread(); });

@@ -22,9 +22,9 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr size_t kReadChunk = 64u << 10;       // bytes read at a time
-constexpr size_t kReplyBatch = 1u << 20;       // replies gathered before a write
-constexpr size_t kWriteSlice = 256u << 10;     // bytes written under one deadline
+constexpr size_t kReadChunk = 64u << 10;    // bytes read at a time
+constexpr size_t kReplyBatch = 1u << 20;    // replies gathered before a write
+constexpr size_t kWriteSlice = 256u << 10;  // bytes written under one deadline
 
 bool IsEndOfStream(const error_code& ec) {
   return ec == asio::error::eof || ec == ssl::error::stream_truncated ||
@@ -162,8 +162,8 @@ awaitable<Result<bool>> ServerSession::ReadMore() {
   if (idle_ && stop_requested_) co_return false;
   SetDeadline(idle_ ? opts_.idle_timeout : opts_.progress_timeout);
   error_code ec;
-  size_t n = co_await stream_.async_read_some(asio::buffer(in_),
-                                              asio::redirect_error(use_awaitable, ec));
+  size_t n =
+      co_await stream_.async_read_some(asio::buffer(in_), asio::redirect_error(use_awaitable, ec));
   const bool was_idle = idle_;
   idle_ = false;
   if (ec && was_idle && stop_requested_) co_return false;
@@ -174,10 +174,9 @@ awaitable<Result<bool>> ServerSession::ReadMore() {
     co_return s;
   }
   if (ec) {
-    Status s = IsEndOfStream(ec)
-                   ? Status::Unavailable(was_idle ? "connection closed by the client"
-                                                  : "connection cut within a message")
-                   : Status::Unavailable("receiving: " + ErrorText(ec));
+    Status s = IsEndOfStream(ec) ? Status::Unavailable(was_idle ? "connection closed by the client"
+                                                                : "connection cut within a message")
+                                 : Status::Unavailable("receiving: " + ErrorText(ec));
     Log(was_idle ? kLogInfo : kLogWarning, s.message());
     co_return s;
   }

@@ -6,7 +6,10 @@
 // deadline passes (handshake, idle between messages, progress within one).
 #pragma once
 
-#include <utility>  // before Asio: boost 1.74 awaitable.hpp uses std::exchange unincluded
+// clang-format off
+// First: Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format on
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -73,7 +76,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   bool timed_out_ = false;       // the watchdog closed the socket
   bool tell_client_ = false;     // the end's status goes to the client as kError
   bool ended_ = false;
-  bool closed_ = false;          // OnClose was called
+  bool closed_ = false;  // OnClose was called
 };
 
 }  // namespace snap::replicator::net

@@ -74,8 +74,9 @@ TEST(Server, CutsClientThatStallsWithinAMessage) {
   ASSERT_TRUE(ev.WaitFor([&] { return ev.closes.size() == 1; }));
   ev.Update([&] {
     EXPECT_EQ(ev.closes[0].code(), Status::Code::kUnavailable);
-    EXPECT_NE(ev.closes[0].message().find("timed out after 0.2 s waiting for the rest of a message"),
-              std::string::npos)
+    EXPECT_NE(
+        ev.closes[0].message().find("timed out after 0.2 s waiting for the rest of a message"),
+        std::string::npos)
         << ev.closes[0].message();
   });
 }

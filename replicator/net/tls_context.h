@@ -4,7 +4,6 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>

@@ -76,8 +76,10 @@ Status WriteNewFile(const std::string& path, const std::string& data, mode_t mod
   while (s.ok() && done < data.size()) {
     ssize_t n = write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) s = Status::FromErrno(tmp + ": write", errno);
-    else done += static_cast<size_t>(n);
+    if (n < 0)
+      s = Status::FromErrno(tmp + ": write", errno);
+    else
+      done += static_cast<size_t>(n);
   }
   if (s.ok() && fsync(fd) != 0) s = Status::FromErrno(tmp + ": fsync", errno);
   close(fd);
@@ -164,8 +166,8 @@ Result<TlsIdentity> GenerateIdentity(const std::string& common_name) {
   BioPtr cert_bio(BIO_new(BIO_s_mem()));
   BioPtr key_bio(BIO_new(BIO_s_mem()));
   if (!cert_bio || !key_bio || PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
-      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                               nullptr) != 1) {
+      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
+          1) {
     return Status::IOError("identity: PEM encoding failed");
   }
   return TlsIdentity{PemOf(cert_bio.get()), PemOf(key_bio.get())};

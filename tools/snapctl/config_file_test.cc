@@ -461,11 +461,28 @@ TEST(ConfigFile, ProfileNamingADumpWithoutRestoreIsReported) {
                        "dump \"ldap\" has no restore command; add restore = "));
 }
 
-TEST(ConfigFile, PeerAndRetentionTablesAreAcceptedAndIgnored) {
+TEST(ConfigFile, PeersAndReplicationSettingsAreRead) {
   Result<ConfigFile> r = ParseConfigText(
-      "[peer.offsite]\nurl = \"ssh://backup/pim\"\nanything = 1\n\n[retention]\ndaily = 7\n",
+      "[peer.offsite]\nurl = \"replica://backup1:7411\"\nfingerprint = \"sha256:ab\"\n\n"
+      "[replication]\nattempts = 5\nbackoff_seconds = 30\n\n[retention]\ndaily = 7\n",
       kFile);
   ASSERT_OK(r);
+  ASSERT_EQ(r->peers.size(), 1u);
+  EXPECT_EQ(r->peers[0].name, "offsite");
+  EXPECT_EQ(r->peers[0].url, "replica://backup1:7411");
+  EXPECT_EQ(r->peers[0].fingerprint, "sha256:ab");
+  EXPECT_EQ(r->replication.attempts, 5);
+  EXPECT_EQ(r->replication.backoff_seconds, 30);
+}
+
+TEST(ConfigFile, PeerWithoutUrlOrUnknownKeyIsAnError) {
+  std::string msg = MessageOf("[peer.offsite]\nurl = \"replica://b:1\"\nanything = 1\n"
+                              "[replication]\nattempts = 0\n");
+  EXPECT_NE(msg.find("peer.offsite.anything: unknown key; expected url, fingerprint"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find("peer.offsite: needs url"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("replication.attempts: expected a whole number from 1 to 100"),
+            std::string::npos) << msg;
 }
 
 TEST(ConfigFile, AllErrorsAreReportedInLineOrder) {

@@ -48,23 +48,32 @@ Status RemoteFetcher::FetchLocked(std::vector<engine::ChunkId> ids, int depth) {
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   SNAP_ASSIGN_OR_RETURN(std::vector<engine::ChunkId> want, NotIndexed(ids));
   std::vector<engine::ChunkId> bases;
+  auto batch = [&](size_t at) {
+    return std::span<const engine::ChunkId>(want).subspan(at, std::min(kBatch, want.size() - at));
+  };
+  // One request ahead: the replica reads the next batch while this one's
+  // frames are on their way.
+  if (!want.empty()) SNAP_RETURN_IF_ERROR(Request(batch(0)));
   for (size_t at = 0; at < want.size(); at += kBatch) {
-    size_t n = std::min(kBatch, want.size() - at);
-    SNAP_RETURN_IF_ERROR(FetchBatch(std::span(want).subspan(at, n), &bases));
+    if (at + kBatch < want.size()) SNAP_RETURN_IF_ERROR(Request(batch(at + kBatch)));
+    SNAP_RETURN_IF_ERROR(Receive(batch(at), &bases));
   }
   SNAP_RETURN_IF_ERROR(sink_.Flush());
   if (!bases.empty()) return FetchLocked(std::move(bases), depth + 1);
   return Status::OK();
 }
 
-Status RemoteFetcher::FetchBatch(std::span<const engine::ChunkId> ids,
-                                 std::vector<engine::ChunkId>* bases) {
+Status RemoteFetcher::Request(std::span<const engine::ChunkId> ids) {
   protocol::IdList req;
   req.ids.assign(ids.begin(), ids.end());
   engine::Buffer body;
   req.EncodeTo(&body);
-  SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kGetChunks, body));
   stats_.requests++;
+  return channel_->Send(MessageType::kGetChunks, body);
+}
+
+Status RemoteFetcher::Receive(std::span<const engine::ChunkId> ids,
+                              std::vector<engine::ChunkId>* bases) {
   for (const engine::ChunkId& id : ids) {
     SNAP_ASSIGN_OR_RETURN(protocol::Message m, channel_->Receive());
     std::string from = "replica " + channel_->peer() + ": chunk " + id.ShortHex();

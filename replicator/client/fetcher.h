@@ -47,8 +47,10 @@ class RemoteFetcher : public engine::ChunkFetcher {
  private:
   Status FetchLocked(std::vector<engine::ChunkId> ids, int depth);
   Result<std::vector<engine::ChunkId>> NotIndexed(std::span<const engine::ChunkId> ids) const;
-  // Sends one GET_CHUNKS and stores the answers; collects delta bases.
-  Status FetchBatch(std::span<const engine::ChunkId> ids, std::vector<engine::ChunkId>* bases);
+  // Sends one GET_CHUNKS for `ids`.
+  Status Request(std::span<const engine::ChunkId> ids);
+  // Reads the answers to that request and stores them; collects delta bases.
+  Status Receive(std::span<const engine::ChunkId> ids, std::vector<engine::ChunkId>* bases);
 
   engine::Repository* repo_;
   net::Channel* channel_;

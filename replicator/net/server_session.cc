@@ -187,7 +187,7 @@ awaitable<Result<bool>> ServerSession::ReadMore() {
 awaitable<Status> ServerSession::Handle(const protocol::Message& msg) {
   Status s = handler_->OnMessage(msg);
   if (!s.ok()) {
-    Log(kLogInfo, std::string(protocol::MessageTypeName(msg.type)) + " refused: " + s.ToString());
+    Log(kLogDebug, std::string(protocol::MessageTypeName(msg.type)) + " refused: " + s.ToString());
     co_return Refuse(s);
   }
   engine::Buffer reply;

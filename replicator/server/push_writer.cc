@@ -1,9 +1,14 @@
 #include "replicator/server/push_writer.h"
 
+#include <algorithm>
+
 #include "engine/repo/snapshot_object.h"
 
 namespace snap::replicator::server {
 namespace {
+
+// At most this much accepted data waits in a session's memory.
+constexpr uint64_t kMaxPendingPack = 32u << 20;
 
 // The replica cannot open a payload, but it can refuse one stored the
 // wrong way: a plaintext chunk in an encrypted repository would leak.
@@ -58,7 +63,10 @@ Result<bool> PushWriter::AddFrame(ByteSpan frame) {
   // therefore checksum): the pack holds exactly what the client sent.
   pack_->Add(h, decoded->payload);
   pending_.insert(h.id);
-  if (pack_->size() >= repo_->config().pack_target_size) SNAP_RETURN_IF_ERROR(Flush());
+  // The client's config names its pack size; the replica bounds what one
+  // session holds in memory whatever a client asks for.
+  uint64_t target = std::min<uint64_t>(repo_->config().pack_target_size, kMaxPendingPack);
+  if (pack_->size() >= target) SNAP_RETURN_IF_ERROR(Flush());
   return true;
 }
 

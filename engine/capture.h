@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,9 @@ struct CaptureOptions {
   bool exclude_caches = false;        // skip dirs holding a valid CACHEDIR.TAG
   std::vector<std::string> tags;
   std::string host, user;
-  int64_t time_ns = 0;                // 0: now
+  // The snapshot's time (ns since the epoch); unset: now. Set for imports
+  // and for tests with a simulated clock.
+  std::optional<int64_t> time_ns;
   int read_attempts = 3;              // reads of a file that keeps changing
   int workers = 2;                    // compression/sealing threads
   // Called often from the capture thread; must be cheap.

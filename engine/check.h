@@ -14,6 +14,12 @@ namespace snap::engine {
 
 struct CheckOptions {
   bool read_data = false;
+  // With read_data: read only this share of the packs (0 < share <= 1),
+  // the ceil(share * packs) packs starting at position `cursor` (mod the
+  // number of packs) in name order. A nightly check that passes the
+  // report's next_cursor back covers every pack over 1/share runs.
+  double read_share = 1.0;
+  uint64_t cursor = 0;
   std::function<void(const std::string& step, uint64_t done, uint64_t total)> progress;
 };
 
@@ -23,6 +29,9 @@ struct CheckReport {
   // One line per problem: what is wrong and where, with the snapshots and
   // files a damaged chunk belongs to.
   std::vector<std::string> errors;
+  // Chunks found damaged or missing (for --repair).
+  std::vector<ChunkId> damaged;
+  uint64_t next_cursor = 0;  // where the next partial read should start
   bool ok() const { return errors.empty(); }
 };
 

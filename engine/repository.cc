@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "engine/codec/compress.h"
 #include "engine/repo/snapshot_object.h"
@@ -118,19 +119,30 @@ Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame, int* d
 }
 
 Result<Buffer> Repository::ReadFrame(const ChunkId& id) const {
-  SNAP_ASSIGN_OR_RETURN(std::optional<index::ChunkLocation> loc, chunk_index_->Get(id));
+  SNAP_ASSIGN_OR_RETURN(std::optional<index::ChunkLocation> loc, chunk_index_->Locate(id));
   if (!loc && fetcher_) {
     SNAP_RETURN_IF_ERROR(fetcher_->Fetch(std::span<const ChunkId>(&id, 1)));
-    SNAP_ASSIGN_OR_RETURN(loc, chunk_index_->Get(id));
+    SNAP_ASSIGN_OR_RETURN(loc, chunk_index_->Locate(id));
   }
   if (!loc) return Status::NotFound("chunk " + id.ShortHex() + ": not in the index");
-  std::string key = PackKey(loc->pack);
-  Result<Buffer> frame = store_->Get(key, loc->entry.offset, loc->entry.length);
+  Result<Buffer> frame = ReadFrameAt(id, *loc);
+  if (frame.status().IsNotFound()) {
+    // The pack is gone: a gc run repacked it after this index was last
+    // brought up to date, and a gc record names the pack the chunk went to.
+    SNAP_ASSIGN_OR_RETURN(std::optional<index::ChunkLocation> moved, FindMovedChunk(id));
+    if (moved) return ReadFrameAt(id, *moved);
+  }
+  return frame;
+}
+
+Result<Buffer> Repository::ReadFrameAt(const ChunkId& id, const index::ChunkLocation& loc) const {
+  std::string key = PackKey(loc.pack);
+  Result<Buffer> frame = store_->Get(key, loc.entry.offset, loc.entry.length);
   if (!frame.ok()) return frame.status().WithContext(key);
   Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
-  if (!f.ok()) return f.status().WithContext(key + " @" + std::to_string(loc->entry.offset));
+  if (!f.ok()) return f.status().WithContext(key + " @" + std::to_string(loc.entry.offset));
   if (f->header.id != id)
-    return Status::Corruption(key + ": frame at " + std::to_string(loc->entry.offset) +
+    return Status::Corruption(key + ": frame at " + std::to_string(loc.entry.offset) +
                               " holds another chunk than the index says");
   return frame;
 }
@@ -208,9 +220,18 @@ Result<Buffer> Repository::ReadSnapshotObject(const ChunkId& id) const {
 }
 
 Result<std::vector<Repository::SnapshotInfo>> Repository::ListSnapshots() const {
+  // The objects are what counts: another process may have forgotten some
+  // while this one holds an index it cannot bring up to date.
+  std::unordered_set<ChunkId, ChunkIdHash> present;
+  SNAP_RETURN_IF_ERROR(store_->List("snapshots/", [&](std::string_view key, uint64_t) {
+    std::optional<ChunkId> id = ChunkId::FromHex(key.substr(key.rfind('/') + 1));
+    if (id) present.insert(*id);
+    return Status::OK();
+  }));
   std::vector<SnapshotInfo> out;
   Status decode_error;
   SNAP_RETURN_IF_ERROR(catalog_->ForEach([&](const index::CatalogEntry& e) {
+    if (!present.count(e.id)) return true;
     Result<snapshot::SnapshotRecord> r = snapshot::SnapshotRecord::Decode(AsBytes(e.record));
     if (!r.ok()) {
       decode_error = r.status().WithContext("catalog entry " + e.id.ShortHex());
@@ -241,6 +262,12 @@ Result<Repository::SnapshotInfo> Repository::ResolveSnapshot(std::string_view sp
     return Status::InvalidArgument("snapshot ID prefix " + std::string(spec) +
                                    " is ambiguous: give more digits");
   return *hits[0];
+}
+
+Status Repository::ForgetSnapshot(const SnapshotInfo& s) {
+  SNAP_RETURN_IF_ERROR(store_->Delete(SnapshotKey(s.id)));
+  if (index_read_only_) return Status::OK();
+  return catalog_->Delete(s.record.time_ns, s.id);
 }
 
 Status Repository::SyncCatalog() {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +28,10 @@
 #include "engine/store/object_store.h"
 
 namespace snap::engine {
+
+namespace gc {
+class HeldLock;
+}
 
 // How to unlock the keys: a passphrase, or the path of a key file; when
 // neither is given, the key file at DefaultKeyFilePath(repo id) is tried.
@@ -71,7 +76,9 @@ class Repository {
   static Result<InitResult> Init(const std::string& dir, const InitOptions& opts);
   // kReadOnly opens the index without its lock when a writer holds it:
   // reading commands (list, ls, restore, check) then work during a running
-  // snapshot, seeing the index as of the open.
+  // snapshot, seeing the index as of the open. Whenever the index is
+  // writable, Open reconciles the catalog with snapshots/ and applies the
+  // gc records (ApplyGcRecords).
   enum class Mode { kReadWrite, kReadOnly };
   static Result<std::unique_ptr<Repository>> Open(const std::string& dir,
                                                   const Credentials& creds,
@@ -143,8 +150,30 @@ class Repository {
     ChunkId id;
     snapshot::SnapshotRecord record;
   };
-  // All snapshots, oldest first.
+  // All snapshots, oldest first. Only those whose object still exists: a
+  // snapshot forgotten by another process while this one holds the index
+  // is not listed (one listing of snapshots/ per call).
   Result<std::vector<SnapshotInfo>> ListSnapshots() const;
+  // Forgets a snapshot: deletes its object (the commit point every reader
+  // goes by), then its catalog entry when the index is writable; else the
+  // next read-write open drops the entry. Its chunks stay until gc.
+  Status ForgetSnapshot(const SnapshotInfo& s);
+  bool index_writable() const { return !index_read_only_; }
+
+  // Garbage collection (FORMAT.md "Garbage collection").
+  // Applies the gc records under gc/ this index has not applied yet, in
+  // order: indexes the packs they added, hides from reuse the packs they
+  // condemned or replaced, drops the locations of packs they deleted.
+  // Done by Open whenever the index is writable; OK and nothing on a
+  // read-only index.
+  Status ApplyGcRecords();
+  // Starts a snapshot writer: writes its lock under locks/ (held until the
+  // returned object is destroyed), then applies the gc records written
+  // since Open and makes chunk_index() lookups skip hidden packs, so the
+  // snapshot reuses no chunk a gc run may delete. The lock comes first:
+  // gc deletes a record's packs only once every live lock is younger than
+  // the record. REQUIRES: a writable index, no capture running yet.
+  Result<std::unique_ptr<gc::HeldLock>> BeginWriting();
   // Resolves "latest", a unique ID prefix, or (when `at_ns` is set and spec
   // is "latest" or empty) the last snapshot at or before at_ns.
   Result<SnapshotInfo> ResolveSnapshot(std::string_view spec,
@@ -162,6 +191,12 @@ class Repository {
   // encoded record.
   Result<snapshot::SnapshotRecord> DecodeSnapshotObject(const ChunkId& id, ByteSpan bytes,
                                                         Buffer* plain) const;
+  // The frame at `loc`, verified to hold `id`.
+  Result<Buffer> ReadFrameAt(const ChunkId& id, const index::ChunkLocation& loc) const;
+  // Where a chunk went whose pack a gc run deleted: the packs added by gc
+  // records this index has not applied (their footers, read once and kept).
+  Result<std::optional<index::ChunkLocation>> FindMovedChunk(const ChunkId& id) const;
+  Status IndexAddedPack(const index::PackId& pack);
 
   std::string dir_;
   repo::Config config_;
@@ -175,6 +210,11 @@ class Repository {
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<index::FilesCache> files_cache_;
   ChunkFetcher* fetcher_ = nullptr;
+  bool index_read_only_ = false;
+
+  struct MovedChunks;  // repository_gc.cc
+  mutable std::mutex moved_mu_;
+  mutable std::shared_ptr<MovedChunks> moved_;  // GUARDED_BY(moved_mu_)
 };
 
 }  // namespace snap::engine

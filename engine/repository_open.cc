@@ -203,6 +203,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
   }
   if (!kv.ok()) return kv.status();
   r->kv_ = std::move(*kv);
+  r->index_read_only_ = read_only;
   r->chunk_index_ = std::make_unique<index::ChunkIndex>(r->kv_.get());
   r->catalog_ = std::make_unique<index::Catalog>(r->kv_.get());
   r->files_cache_ = std::make_unique<index::FilesCache>(r->kv_.get());
@@ -210,8 +211,10 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
     // The index is a cache: a lost one is rebuilt from the packs before use.
     SNAP_ASSIGN_OR_RETURN(RebuildReport rebuilt, RebuildIndex(*r));
     (void)rebuilt;
+    SNAP_RETURN_IF_ERROR(r->ApplyGcRecords());
   } else if (!read_only) {
     SNAP_RETURN_IF_ERROR(r->SyncCatalog());
+    SNAP_RETURN_IF_ERROR(r->ApplyGcRecords());
   }
   return r;
 }

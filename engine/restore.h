@@ -44,6 +44,10 @@ struct RestoreStats {
   uint64_t bytes_written = 0;
   uint64_t removed = 0;           // delta: extraneous entries removed
   int xattr_failures = 0;
+  // Files not restored because a chunk of theirs is damaged or missing
+  // (each "path: why"); they are absent from the target, every other file
+  // is restored.
+  std::vector<std::string> lost;
 };
 
 Result<RestoreStats> Restore(const Repository& repo, const snapshot::SnapshotRecord& snap,

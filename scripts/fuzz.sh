@@ -9,10 +9,11 @@
 #   FUZZ_SECONDS=600 scripts/fuzz.sh tree one target for 10 minutes
 #
 # Failing inputs are kept in build-fuzz/artifacts/<x>/ with the log.
+# FUZZ_BUILD_DIR and FUZZ_JOBS change the build directory and ninja's -j.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-BUILD_DIR=build-fuzz
+BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DSNAPCTL_FUZZ=ON \
   -DSNAPCTL_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -23,7 +24,7 @@ else
     sed -n 's/^\(fuzz_[a-z0-9_]*\): .*/\1/p' | sort)
 fi
 # Only the fuzz targets: the tests need not be built with the fuzzer flags.
-ninja -C "$BUILD_DIR" -j2 "${targets[@]}"
+ninja -C "$BUILD_DIR" -j"${FUZZ_JOBS:-2}" "${targets[@]}"
 
 # UBSan recovers by default; a finding must stop the run like a crash.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

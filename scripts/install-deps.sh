@@ -3,8 +3,11 @@
 # Idempotent: only calls apt-get when something is missing.
 set -euo pipefail
 
+# libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes clang links
+# with -fsanitize=fuzzer,address,undefined (scripts/fuzz.sh); clang only
+# recommends it. util-linux gives prlimit (tests/fault_disk_test.cc).
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev util-linux
   librocksdb-dev libzstd-dev libxxhash-dev libssl-dev
   libboost-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -290,6 +290,81 @@ TEST_F(Replication, FailuresStayQueuedVisibleAndExitNonZero) {
   EXPECT_NE(st[0]["last_snapshot"], "");
 }
 
+// Flips one byte in the middle of every pack's frame area.
+std::vector<std::string> DamagePacks(const std::string& repo_dir) {
+  std::vector<std::string> packs;
+  for (auto& e : fs::recursive_directory_iterator(repo_dir + "/packs"))
+    if (e.is_regular_file()) packs.push_back(e.path().string());
+  for (const std::string& p : packs) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(fs::file_size(p) / 3));
+    char c;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(p) / 3));
+    f.put(static_cast<char>(c ^ 0x40));
+  }
+  return packs;
+}
+
+TEST_F(Replication, DamagedPacksAreNamedRestoreTheRestAndHealFromTheReplica) {
+  AddPeer(replicad_->url());
+  Snapshot();
+  ASSERT_TRUE(Replicate()["ok"]);
+  ASSERT_FALSE(DamagePacks(repo_.dir()).empty());
+
+  CmdResult check = repo_.Run("check --read-data");
+  EXPECT_EQ(check.exit_code, 3);
+  EXPECT_NE(check.err.find("damaged chunk"), std::string::npos) << check.err;
+  EXPECT_NE(check.err.find("packs/"), std::string::npos) << check.err;
+
+  // Without a good copy: the damaged files are named and left out, the rest restores.
+  std::string out = tmp_.Sub("partial");
+  CmdResult r = repo_.Run("restore latest --source www --target " + Quote(out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not restored: "), std::string::npos) << r.err;
+  std::string diff = RsyncDiff(src_, out);
+  EXPECT_NE(diff, "");  // the lost files are missing...
+  EXPECT_EQ(diff.find(">f.st"), std::string::npos) << diff;  // ...but nothing restored is wrong
+
+  CmdResult lost = repo_.Run("check --read-data --repair");
+  EXPECT_EQ(lost.exit_code, 3);
+  EXPECT_NE(lost.err.find("lost"), std::string::npos) << lost.err;
+
+  CmdResult heal = repo_.Run("check --read-data --repair --from backup");
+  EXPECT_EQ(heal.exit_code, 0) << heal.out << heal.err;
+  EXPECT_NE(heal.out.find("repaired"), std::string::npos) << heal.out;
+  EXPECT_EQ(repo_.Run("check --read-data").exit_code, 0);
+  std::string healed = tmp_.Sub("healed");
+  ASSERT_EQ(repo_.Run("restore latest --source www --target " + Quote(healed)).exit_code, 0);
+  EXPECT_EQ(RsyncDiff(src_, healed), "");
+}
+
+TEST_F(Replication, ReadDataSubsetCoversEveryPackOverSuccessiveRuns) {
+  Snapshot();  // each snapshot of new data writes a pack of its own
+  for (int i = 2; i <= 4; i++) {
+    std::string more = tmp_.Sub("more" + std::to_string(i));
+    MakeTree(more, 20, i);
+    ASSERT_EQ(repo_.Run("snapshot --source more=" + Quote(more)).exit_code, 0);
+  }
+  nlohmann::json all = repo_.Json("check --read-data");
+  uint64_t packs = all["packs"];
+  ASSERT_GE(packs, 4u);
+  uint64_t read = 0;
+  for (int run = 0; run < 4; run++) {
+    nlohmann::json part = repo_.Json("check --read-data-subset 25%");
+    EXPECT_TRUE(part["ok"]);
+    read += part["packs_read"].get<uint64_t>();
+    EXPECT_LT(part["packs_read"].get<uint64_t>(), packs);
+  }
+  EXPECT_GE(read, packs);  // four quarter runs read every pack
+  // A damaged pack is found by the run whose slice holds it, within four runs.
+  DamagePacks(repo_.dir());
+  int found = 0;
+  for (int run = 0; run < 4; run++)
+    if (repo_.Run("check --read-data-subset 25%").exit_code == 3) found++;
+  EXPECT_EQ(found, 4);  // every pack is damaged: every slice finds one
+}
+
 TEST_F(Replication, HealthAndMetricsOverHttp) {
   AddPeer(replicad_->url());
   Snapshot();

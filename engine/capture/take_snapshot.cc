@@ -15,6 +15,7 @@
 #include "engine/capture/dump_capture.h"
 #include "engine/capture/encode_pool.h"
 #include "engine/exec/subprocess.h"
+#include "engine/gc/lock.h"
 
 namespace snap::engine {
 namespace {
@@ -172,9 +173,11 @@ Status CaptureSources(Repository& repo, const CaptureOptions& opts, const Parent
 
 Result<CaptureResult> TakeSnapshot(Repository& repo, const CaptureOptions& opts) {
   SNAP_RETURN_IF_ERROR(ValidateSources(opts));
+  // Held until the commit: gc deletes nothing this snapshot may reuse.
+  SNAP_ASSIGN_OR_RETURN(std::unique_ptr<gc::HeldLock> lock, repo.BeginWriting());
   CaptureResult result;
   snapshot::SnapshotRecord& rec = result.record;
-  rec.time_ns = opts.time_ns ? opts.time_ns : NowNs();
+  rec.time_ns = opts.time_ns.value_or(NowNs());
   rec.host = opts.host;
   rec.user = opts.user;
   rec.tags = opts.tags;
@@ -198,6 +201,8 @@ Result<CaptureResult> TakeSnapshot(Repository& repo, const CaptureOptions& opts)
   }
   SNAP_RETURN_IF_ERROR(s);
   SNAP_ASSIGN_OR_RETURN(result.id, repo.CommitSnapshot(rec));
+  // A lock left behind (the delete failed) only delays gc until it is stale.
+  (void)lock->Release();
   return result;
 }
 

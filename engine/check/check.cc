@@ -1,6 +1,8 @@
 // CheckRepository: walks every snapshot's trees (each tree once), checks
 // every referenced chunk is indexed and lies inside an existing pack, and
 // with read_data reads every pack and authenticates every payload.
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -37,10 +39,27 @@ class Checker {
     });
   }
 
+  // The packs this run reads: all, or the slice CheckOptions names.
+  std::vector<std::string> PacksToRead() {
+    std::vector<std::string> all;
+    for (const auto& [key, size] : pack_sizes_) all.push_back(key);
+    if (all.empty() || opts_.read_share >= 1.0) return all;
+    uint64_t n = all.size();
+    uint64_t count = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(opts_.read_share * n)));
+    count = std::min(count, n);
+    uint64_t first = opts_.cursor % n;
+    std::vector<std::string> slice;
+    for (uint64_t i = 0; i < count; i++) slice.push_back(all[(first + i) % n]);
+    report_->next_cursor = (first + count) % n;
+    return slice;
+  }
+
   Status ReadAllPacks() {
     uint64_t done = 0;
-    for (const auto& [key, size] : pack_sizes_) {
-      if (opts_.progress) opts_.progress("reading packs", done++, pack_sizes_.size());
+    std::vector<std::string> packs = PacksToRead();
+    for (const std::string& key : packs) {
+      if (opts_.progress) opts_.progress("reading packs", done++, packs.size());
+      read_packs_.insert(key);
       Result<Buffer> bytes = repo_.store().Get(key);
       if (!bytes.ok()) {
         report_->errors.push_back(key + ": " + bytes.status().ToString());
@@ -66,9 +85,18 @@ class Checker {
                              : f->header.id != e.id ? Result<Buffer>(Status::Corruption(
                                                           "frame holds another chunk"))
                                                     : repo_.DecodePayload(*f);
-      if (!plain.ok()) damaged_[e.id] = where + plain.status().message();
+      if (!plain.ok() && IndexedAt(e.id, key, e.offset))
+        damaged_[e.id] = where + plain.status().message();
       verified_.insert(e.id);
     }
+  }
+
+  // A damaged copy matters only if it is the one the index reads (a
+  // repair leaves the damaged copy behind and points the index elsewhere).
+  bool IndexedAt(const ChunkId& id, const std::string& key, uint64_t offset) const {
+    Result<std::optional<index::ChunkLocation>> loc = repo_.chunk_index().Get(id);
+    if (!loc.ok() || !*loc) return true;
+    return Repository::PackKey((*loc)->pack) == key && (*loc)->entry.offset == offset;
   }
 
   static Result<std::vector<pack::PackEntry>> FooterOf(const Buffer& bytes) {
@@ -85,7 +113,7 @@ class Checker {
     Status scan = pack::ScanFrames(bytes, [&](const pack::PackEntry& e,
                                               const pack::DecodedFrame& f) {
       Result<Buffer> plain = repo_.DecodePayload(f);
-      if (!plain.ok()) {
+      if (!plain.ok() && IndexedAt(e.id, key, e.offset)) {
         damaged_[e.id] = key + " @" + std::to_string(e.offset) + ": " + plain.status().message();
       }
       verified_.insert(e.id);
@@ -100,6 +128,16 @@ class Checker {
       });
     }
   }
+
+ public:
+  std::vector<ChunkId> Damaged() const {
+    std::vector<ChunkId> out;
+    for (const auto& [id, why] : damaged_) out.push_back(id);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
 
   void CheckSnapshot(const std::string& key) {
     std::optional<ChunkId> id = ChunkId::FromHex(key.substr(key.rfind('/') + 1));
@@ -182,7 +220,7 @@ class Checker {
       damaged_[id] = pack + " (missing)";
       return false;
     }
-    if (opts_.read_data && !verified_.count(id)) {
+    if (opts_.read_data && read_packs_.count(pack) && !verified_.count(id)) {
       report_->errors.push_back(owner + ": chunk " + id.ShortHex() + " not found in " + pack);
       damaged_[id] = pack;
       return false;
@@ -194,6 +232,7 @@ class Checker {
   const CheckOptions& opts_;
   CheckReport* report_;
   std::map<std::string, uint64_t> pack_sizes_;
+  std::set<std::string> read_packs_;
   std::vector<std::string> snapshot_keys_;
   std::unordered_map<ChunkId, std::string, ChunkIdHash> damaged_;
   std::unordered_set<ChunkId, ChunkIdHash> verified_, checked_;
@@ -206,6 +245,7 @@ Result<CheckReport> CheckRepository(const Repository& repo, const CheckOptions& 
   CheckReport report;
   Checker c(repo, opts, &report);
   SNAP_RETURN_IF_ERROR(c.Run());
+  report.damaged = c.Damaged();
   return report;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/codec/varint.h"
+#include "engine/index/gc_state.h"
 
 namespace snap::engine::index {
 namespace {
@@ -73,6 +74,12 @@ Result<ChunkLocation> DecodeEntry(std::string_view key, std::string_view value) 
 }  // namespace
 
 Result<std::optional<ChunkLocation>> ChunkIndex::Get(const ChunkId& id) const {
+  SNAP_ASSIGN_OR_RETURN(std::optional<ChunkLocation> loc, Locate(id));
+  if (loc && Hidden(*loc)) return std::optional<ChunkLocation>();
+  return loc;
+}
+
+Result<std::optional<ChunkLocation>> ChunkIndex::Locate(const ChunkId& id) const {
   SNAP_ASSIGN_OR_RETURN(std::optional<std::string> value, kv_->Get(ChunkKey(id)));
   if (!value) return std::optional<ChunkLocation>();
   SNAP_ASSIGN_OR_RETURN(ChunkLocation loc, DecodeLocation(id, *value));
@@ -89,7 +96,8 @@ Status ChunkIndex::MultiGet(std::span<const ChunkId> ids,
   out->assign(ids.size(), std::nullopt);
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!values[i]) continue;
-    SNAP_ASSIGN_OR_RETURN((*out)[i], DecodeLocation(ids[i], *values[i]));
+    SNAP_ASSIGN_OR_RETURN(ChunkLocation loc, DecodeLocation(ids[i], *values[i]));
+    if (!Hidden(loc)) (*out)[i] = std::move(loc);
   }
   return Status::OK();
 }
@@ -118,6 +126,27 @@ Status ChunkIndex::ForEach(
   return bad;
 }
 
-Status ChunkIndex::Clear() { return kv_->DeletePrefix(std::string(1, kChunkPrefix)); }
+Status ChunkIndex::DropPacks(const PackSet& packs) {
+  constexpr size_t kBatch = 4096;
+  if (packs.empty()) return Status::OK();
+  WriteBatch batch;
+  Status written;
+  // Deleting behind the scan is safe: the iterator reads a snapshot.
+  SNAP_RETURN_IF_ERROR(ForEach([&](const ChunkId& id, const ChunkLocation& loc) {
+    if (!packs.count(loc.pack)) return true;
+    batch.Delete(ChunkKey(id));
+    if (batch.size() < kBatch) return true;
+    written = kv_->Write(batch, true);
+    batch = WriteBatch();
+    return written.ok();
+  }));
+  SNAP_RETURN_IF_ERROR(written);
+  return batch.empty() ? Status::OK() : kv_->Write(batch, true);
+}
+
+Status ChunkIndex::Clear() {
+  SNAP_RETURN_IF_ERROR(GcState(kv_).Clear());
+  return kv_->DeletePrefix(std::string(1, kChunkPrefix));
+}
 
 }  // namespace snap::engine::index

@@ -70,7 +70,19 @@ Status Restorer::RestoreFile(DirCtx* dir, const snapshot::Node& node, const std:
   return pool_.Submit([this, dfd, n, display] { return FileJob(dfd, *n, display); });
 }
 
+// A file whose content cannot be read (a damaged or lost chunk) is removed
+// rather than left partial or wrong, named in the stats, and the restore
+// goes on with every other file. Other failures (a full disk) stop it.
 Status Restorer::FileJob(int dfd, const snapshot::Node& node, const std::string& display) {
+  Status s = FileContentJob(dfd, node, display);
+  if (s.ok() || !(s.IsCorruption() || s.IsNotFound())) return s;
+  (void)fs::RemoveAt(dfd, node.name);
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.lost.push_back(s.message());
+  return Status::OK();
+}
+
+Status Restorer::FileContentJob(int dfd, const snapshot::Node& node, const std::string& display) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.files++;

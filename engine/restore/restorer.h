@@ -44,6 +44,7 @@ class Restorer {
   Status RestoreFile(DirCtx* dir, const snapshot::Node& node, const std::string& rel);
   // Runs on a pool thread: the content and metadata of one regular file.
   Status FileJob(int dfd, const snapshot::Node& node, const std::string& display);
+  Status FileContentJob(int dfd, const snapshot::Node& node, const std::string& display);
   Status RestoreDirEntries(DirCtx* dir, const snapshot::Tree& tree, bool included);
   Status WriteContent(int fd, const snapshot::Node& node, const std::string& what, bool compare);
   Result<bool> IsUnchanged(int dfd, const snapshot::Node& node);

@@ -98,6 +98,27 @@ Status RemoteFetcher::Receive(std::span<const engine::ChunkId> ids,
   return Status::OK();
 }
 
+Result<std::vector<engine::ChunkId>> RemoteFetcher::Replace(std::span<const engine::ChunkId> ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<engine::ChunkId> repaired;
+  for (size_t at = 0; at < ids.size(); at += kBatch) {
+    auto batch = ids.subspan(at, std::min(kBatch, ids.size() - at));
+    SNAP_RETURN_IF_ERROR(Request(batch));
+    for (const engine::ChunkId& id : batch) {
+      SNAP_ASSIGN_OR_RETURN(protocol::Message m, channel_->Receive());
+      if (m.type != MessageType::kFrame) continue;  // MISSING: nothing to repair with
+      Result<engine::pack::DecodedFrame> f = engine::pack::DecodeFrame(m.body);
+      if (!f.ok() || f->header.id != id || !repo_->DecodePayload(*f).ok()) continue;
+      SNAP_RETURN_IF_ERROR(sink_.Add(f->header, f->payload));
+      repaired.push_back(id);
+      stats_.chunks++;
+      stats_.bytes += m.body.size();
+    }
+  }
+  SNAP_RETURN_IF_ERROR(sink_.Flush());
+  return repaired;
+}
+
 Status RemoteFetcher::SyncSnapshots() {
   std::lock_guard<std::mutex> lock(mu_);
   SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kListSnapshots, {}));

@@ -38,6 +38,12 @@ class RemoteFetcher : public engine::ChunkFetcher {
   // indexes them before returning.
   Status Fetch(std::span<const engine::ChunkId> ids) override;
 
+  // Repair: fetches `ids` although the index has them (their local copies
+  // are damaged), keeps each copy that decodes with the repository's keys
+  // to its ID, and stores it so the index points at it. Returns the IDs
+  // repaired; the others the replica lacks or holds damaged too.
+  Result<std::vector<engine::ChunkId>> Replace(std::span<const engine::ChunkId> ids);
+
   // Copies every snapshot object the replica lists and the local catalog
   // lacks (each verified with the repository's keys).
   Status SyncSnapshots();

@@ -5,10 +5,14 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -166,6 +170,67 @@ uint64_t DirBytes(const std::string& dir) {
   for (const auto& e : fsys::recursive_directory_iterator(dir))
     if (e.is_regular_file()) total += e.file_size();
   return total;
+}
+
+int FaultTrials(int fallback) {
+  const char* v = std::getenv("SNAPCTL_FAULT_TRIALS");
+  return v && *v ? std::max(1, std::atoi(v)) : fallback;
+}
+
+pid_t SpawnShell(const std::string& cmd, const std::string& err_path) {
+  // Built before fork: the child of a threaded test must not allocate.
+  std::string line = "exec " + cmd + " >/dev/null 2>" + Quote(err_path.empty() ? "/dev/null"
+                                                                                : err_path);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void FlipBit(const std::string& path, uint64_t offset, int bit) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ (1 << bit)));
+  EXPECT_TRUE(f.good()) << "flipping a bit of " << path << " at " << offset;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> FilesUnder(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fsys::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file() && !e.is_symlink()) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> SilentlyWrongFiles(const std::string& src, const std::string& out) {
+  std::vector<std::string> wrong;
+  for (const std::string& got : FilesUnder(out)) {
+    std::string rel = got.substr(out.size() + 1);
+    struct stat a, b;
+    if (lstat((src + "/" + rel).c_str(), &a) != 0 || lstat(got.c_str(), &b) != 0) continue;
+    bool looks_done = a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+                      a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+    if (looks_done && ReadBytes(src + "/" + rel) != ReadBytes(got)) wrong.push_back(rel);
+  }
+  return wrong;
 }
 
 }  // namespace snap::test

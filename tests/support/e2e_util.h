@@ -1,6 +1,9 @@
 // Helpers for end-to-end tests that drive the real snapctl binary.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -53,5 +56,31 @@ std::string RsyncDiff(const std::string& src, const std::string& dst);
 uint64_t DirBytes(const std::string& dir);
 
 std::string Bin();  // path of the snapctl binary under test
+
+// ---- fault injection ----
+
+// Trials of a fault test: $SNAPCTL_FAULT_TRIALS when set (a long run sets
+// hundreds), else `fallback`.
+int FaultTrials(int fallback);
+
+// Starts `cmd` with /bin/sh in the background, its stdout to /dev/null and
+// its stderr to `err_path` (/dev/null when empty). `cmd` is exec'd by the
+// shell, so the pid is the command's own: a SIGKILL hits it, not the shell.
+pid_t SpawnShell(const std::string& cmd, const std::string& err_path = "");
+// Waits for `pid`; its exit code, or 128+signal when a signal ended it.
+int WaitExit(pid_t pid);
+
+// Flips bit `bit` (0-7) of the byte at `offset` of `path`.
+void FlipBit(const std::string& path, uint64_t offset, int bit);
+std::string ReadBytes(const std::string& path);
+
+// Regular files below `dir` (recursively), sorted.
+std::vector<std::string> FilesUnder(const std::string& dir);
+
+// Files in `out` that look restored (same size and mtime as their
+// counterpart in `src`) yet hold other bytes: data written silently wrong.
+// A file a failed restore left half written keeps another mtime, so it is
+// not listed. Relative paths.
+std::vector<std::string> SilentlyWrongFiles(const std::string& src, const std::string& out);
 
 }  // namespace snap::test

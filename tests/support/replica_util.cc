@@ -92,17 +92,21 @@ std::string Replicad::log() const {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-void Replicad::Start() {
+void Replicad::Start(const std::vector<std::string>& extra_args) {
   ASSERT_LT(pid_, 0) << "already started";
   int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   ASSERT_GE(log_fd, 0);
   off_t start = ::lseek(log_fd, 0, SEEK_END);
+  // Built before fork: the child of a threaded test must not allocate.
+  std::string bin = ReplicadBin();
+  std::vector<const char*> argv = {bin.c_str(), "serve",       "--dir",  dir_.c_str(),
+                                   "--listen",  "127.0.0.1:0", "--http", "127.0.0.1:0"};
+  for (const std::string& a : extra_args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(log_fd, 2);
-    std::string bin = ReplicadBin();
-    execl(bin.c_str(), bin.c_str(), "serve", "--dir", dir_.c_str(), "--listen", "127.0.0.1:0",
-          "--http", "127.0.0.1:0", static_cast<char*>(nullptr));
+    execv(bin.c_str(), const_cast<char* const*>(argv.data()));
     _exit(127);
   }
   ::close(log_fd);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/e2e_util.h"
 
@@ -30,7 +31,8 @@ class Replicad {
   void AllowRead(const std::string& client_key, const std::string& repo_id) const;
 
   // Starts serving; waits (bounded) for the "listening on" line.
-  void Start();
+  // `extra_args` go to `serve` after the defaults (e.g. "--handshake-timeout", "1").
+  void Start(const std::vector<std::string>& extra_args = {});
   // SIGTERM and wait; returns the exit status (as from waitpid's WEXITSTATUS,
   // 128+signal when killed).
   int Stop();

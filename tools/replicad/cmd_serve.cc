@@ -1,4 +1,5 @@
 // replicad serve --dir DIR --listen HOST:PORT [--http HOST:PORT] [--threads N]
+//                [--handshake-timeout SECONDS] [--idle-timeout SECONDS]
 //
 // Serves replication sessions (TLS, net::Server) and, with --http, GET
 // /health and /metrics. SIGTERM or SIGINT stops accepting and lets every
@@ -13,7 +14,9 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -32,6 +35,12 @@ namespace net = replicator::net;
 using replicator::server::ReplicaSession;
 using replicator::server::ReplicaStore;
 
+double SecondsOf(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000; }
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
 struct ServeArgs {
   std::string dir;
   std::string listen;
@@ -39,6 +48,9 @@ struct ServeArgs {
   int threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   int max_sessions = 64;
   std::string log_level = "info";
+  // Seconds; the transport's defaults (FORMAT.md "Bounds and deadlines").
+  double handshake_timeout = SecondsOf(net::ServerOptions().handshake_timeout);
+  double idle_timeout = SecondsOf(net::ServerOptions().idle_timeout);
 };
 
 // Runs an io_context of its own that waits for SIGINT and SIGTERM.
@@ -144,6 +156,8 @@ int RunServe(const ServeArgs& a) {
   opts.identity = *identity;
   opts.threads = a.threads;
   opts.max_sessions = a.max_sessions;
+  opts.handshake_timeout = Millis(a.handshake_timeout);
+  opts.idle_timeout = Millis(a.idle_timeout);
   opts.log = LogFromNet;
   ReplicaStore* s = store->get();
   net::Server server(
@@ -183,6 +197,14 @@ void RegisterServe(CLI::App& app, Globals& g) {
   cmd->add_option("--http", a->http, "HOST:PORT for GET /health and /metrics, e.g. 127.0.0.1:7412");
   cmd->add_option("--threads", a->threads, "threads serving sessions")->capture_default_str();
   cmd->add_option("--max-sessions", a->max_sessions, "sessions open at once")
+      ->capture_default_str();
+  cmd->add_option("--handshake-timeout", a->handshake_timeout,
+                  "seconds a new connection has to finish its TLS handshake")
+      ->check(CLI::Range(0.001, 86400.0))  // below 1 ms every connection would be cut
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", a->idle_timeout,
+                  "seconds a session may wait between messages before it is cut")
+      ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
   cmd->add_option("--log-level", a->log_level, "debug, info, warning or error")
       ->capture_default_str();

@@ -52,6 +52,8 @@ int RunCli(int argc, char** argv) {
   RegisterPeer(app, g);
   RegisterReplicate(app, g);
   RegisterStatus(app, g);
+  RegisterForget(app, g);
+  RegisterGc(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -52,6 +52,8 @@ void RegisterKey(CLI::App& app, Globals& g);
 void RegisterPeer(CLI::App& app, Globals& g);
 void RegisterReplicate(CLI::App& app, Globals& g);
 void RegisterStatus(CLI::App& app, Globals& g);
+void RegisterForget(CLI::App& app, Globals& g);
+void RegisterGc(CLI::App& app, Globals& g);
 
 inline constexpr char kDefaultConfigPath[] = "/etc/snapctl/snapctl.toml";
 

@@ -44,8 +44,10 @@ engine::Result<engine::RestoreStats> RestoreFiles(const Globals& g, const engine
   return engine::Restore(repo, rec, opts);
 }
 
-void Report(const Globals& g, const engine::Repository::SnapshotInfo& snap, const std::string& target,
-            const engine::RestoreStats& r) {
+// Prints the outcome; returns the exit code (1 when files were lost).
+int Report(const Globals& g, const engine::Repository::SnapshotInfo& snap, const std::string& target,
+           const engine::RestoreStats& r) {
+  for (const std::string& l : r.lost) std::cerr << "error: not restored: " << l << "\n";
   if (r.xattr_failures > 0)
     std::cerr << "warning: " << r.xattr_failures
               << " extended attributes could not be set (the target file system refused them)\n";
@@ -53,12 +55,18 @@ void Report(const Globals& g, const engine::Repository::SnapshotInfo& snap, cons
     PrintJson({{"snapshot", snap.id.ToHex()}, {"target", target}, {"files", r.files},
                {"dirs", r.dirs}, {"others", r.others}, {"files_unchanged", r.files_unchanged},
                {"chunks_written", r.chunks_written}, {"chunks_unchanged", r.chunks_unchanged},
-               {"bytes_written", r.bytes_written}, {"removed", r.removed}});
+               {"bytes_written", r.bytes_written}, {"removed", r.removed}, {"lost", r.lost}});
   } else if (!g.quiet) {
     std::cout << "restored snapshot " << snap.id.ShortHex() << " to " << target << ": " << r.files
               << " files (" << r.files_unchanged << " unchanged), " << HumanBytes(r.bytes_written)
               << " written\n";
   }
+  if (r.lost.empty()) return 0;
+  std::cerr << "snapctl: " << r.lost.size()
+            << " file(s) could not be restored (damaged or missing chunks; see `snapctl check "
+               "--read-data`, and `check --repair --from PEER` to heal from a replica); every "
+               "other file was restored\n";
+  return kExitFailure;
 }
 
 // The restore command for a dump: --restore-command, else the config's,
@@ -109,8 +117,7 @@ int RunProfile(const Globals& g, const engine::Repository& repo,
     s = engine::exec::RunCommand(p->post[i], step + " post step " + std::to_string(i + 1), a.target);
     if (!s.ok()) return Fail(g, s.WithContext("stopped"));
   }
-  Report(g, snap, a.target, *files);
-  return 0;
+  return Report(g, snap, a.target, *files);
 }
 
 int Run(const Globals& g, const RestoreArgs& a) {
@@ -148,8 +155,7 @@ int Run(const Globals& g, const RestoreArgs& a) {
   opts.delta = a.delta;
   auto r = RestoreFiles(g, *repo, snap->record, opts, remote.get());
   if (!r.ok()) return Fail(g, r.status().WithContext("restore of " + snap->id.ShortHex()));
-  Report(g, *snap, a.target, *r);
-  return 0;
+  return Report(g, *snap, a.target, *r);
 }
 
 }  // namespace

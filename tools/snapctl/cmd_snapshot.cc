@@ -1,5 +1,5 @@
 // snapctl snapshot --source NAME=PATH [...] [--exclude GLOB] [--exclude-caches] [--tag T]
-//                  [--replicate]
+//                  [--time TIME] [--replicate]
 #include <pwd.h>
 #include <unistd.h>
 
@@ -16,7 +16,7 @@ namespace {
 
 struct SnapshotArgs {
   std::vector<std::string> sources, dumps, excludes, tags;
-  std::string host, pre, post;
+  std::string host, pre, post, time;
   bool exclude_caches = false;
   bool replicate = false;
 };
@@ -110,6 +110,12 @@ int Run(const Globals& g, const SnapshotArgs& a) {
   opts.exclude_caches = a.exclude_caches;
   opts.tags = a.tags;
   opts.host = a.host.empty() ? HostName() : a.host;
+  if (!a.time.empty()) {
+    engine::Result<int64_t> t = ParseTime(a.time);
+    if (!t.ok()) return Fail(g, t.status().WithContext("--time"));
+    // ParseTime counts the whole second (for --at); a capture time is its start.
+    opts.time_ns = *t - 999999999;
+  }
   opts.user = UserName();
   auto repo = OpenRepo(g);
   if (!repo.ok()) return Fail(g, repo.status());
@@ -162,6 +168,9 @@ void RegisterSnapshot(CLI::App& app, Globals& g) {
   cmd->add_flag("--exclude-caches", a->exclude_caches, "skip directories holding a CACHEDIR.TAG");
   cmd->add_option("--tag", a->tags, "tag the snapshot (repeatable)");
   cmd->add_option("--host", a->host, "host name to record (default: this host)");
+  cmd->add_option("--time", a->time,
+                  "record this capture time instead of now (2026-11-20T03:00[:00], UTC; for "
+                  "imports)");
   cmd->add_flag("--replicate", a->replicate, "then send it (and anything queued) to the peers");
   cmd->callback([&g, a] { g.run = [&g, a] { return Run(g, *a); }; });
 }

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/gc.h"
+
 namespace snap::cli {
 namespace {
 
@@ -153,6 +155,7 @@ class Parser {
   void ParseProfile(const toml::key& name, const toml::table& t);
   void ParsePeer(const toml::key& name, const toml::table& t);
   void ParseReplication(const toml::table& t);
+  void ParseRetention(const toml::table& t);
   bool Count(const toml::node& v, std::string_view key, int max, int& out);
   void CheckSharedNames();
   void CheckProfileUses();
@@ -247,7 +250,7 @@ Result<ConfigFile> Parser::Run(const toml::table& root) {
     } else if (name == "replication") {
       if (const toml::table* t = Table(v, key)) ParseReplication(*t);
     } else if (name == "retention") {
-      (void)Table(v, key);  // Reserved for retention; contents not read yet.
+      if (const toml::table* t = Table(v, key)) ParseRetention(*t);
     } else {
       errors_.Add(k.source(), key,
                   std::string(v.is_table() ? "unknown table" : "unknown key") +
@@ -493,6 +496,32 @@ void Parser::ParseReplication(const toml::table& t) {
       Count(v, key, 3600, cfg_.replication.backoff_seconds);
     else
       errors_.UnknownKey(k, key, "attempts, backoff_seconds");
+  }
+}
+
+void Parser::ParseRetention(const toml::table& t) {
+  RetentionConfig& r = cfg_.retention;
+  const std::pair<std::string_view, int*> counts[] = {
+      {"keep_last", &r.keep_last},       {"keep_hourly", &r.keep_hourly},
+      {"keep_daily", &r.keep_daily},     {"keep_weekly", &r.keep_weekly},
+      {"keep_monthly", &r.keep_monthly}, {"keep_yearly", &r.keep_yearly}};
+  for (auto&& [k, v] : t) {
+    std::string key = Join("retention", k.str());
+    auto count = std::find_if(std::begin(counts), std::end(counts),
+                              [&](const auto& c) { return c.first == k.str(); });
+    if (count != std::end(counts)) {
+      Count(v, key, 1000000, *count->second);
+    } else if (k == "keep_within") {
+      std::string text;
+      if (!String(v, key, text)) continue;
+      Result<int64_t> d = engine::gc::ParseDuration(text);
+      if (!d.ok()) errors_.Add(v.source(), key, d.status().message());
+      else r.keep_within = text;
+    } else {
+      errors_.UnknownKey(k, key,
+                         "keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, "
+                         "keep_yearly, keep_within");
+    }
   }
 }
 

@@ -14,7 +14,9 @@
 //   [peer.NAME]    url = "replica://HOST:PORT", fingerprint = "sha256:..."
 //   [replication]  attempts (per snapshot and run, default 3),
 //                  backoff_seconds (first retry's wait, doubling; default 2)
-//   [retention]    reserved for retention
+//   [retention]    keep_last, keep_hourly, keep_daily, keep_weekly,
+//                  keep_monthly, keep_yearly (counts), keep_within (a
+//                  duration, "30d"): `snapctl forget` with no --keep-*
 //
 // Loading validates everything; an error names the file, the line and the
 // key ("/etc/snapctl/snapctl.toml:12: dump.catalog.kind: unknown kind
@@ -69,6 +71,14 @@ struct ReplicationConfig {
   int backoff_seconds = 2;
 };
 
+// The retention policy `forget` applies when given no --keep-* option;
+// 0 / empty: no such rule.
+struct RetentionConfig {
+  int keep_last = 0, keep_hourly = 0, keep_daily = 0, keep_weekly = 0, keep_monthly = 0,
+      keep_yearly = 0;
+  std::string keep_within;  // a duration, validated ("30d", "1y6m")
+};
+
 struct ConfigFile {
   std::string path;  // where it was loaded from
   std::string repository, password_file, key_file;
@@ -79,6 +89,7 @@ struct ConfigFile {
   std::map<std::string, ProfileConfig> profiles;
   std::vector<PeerConfig> peers;  // in file order
   ReplicationConfig replication;
+  RetentionConfig retention;
 
   const DumpConfig* FindDump(std::string_view name) const;
   const ProfileConfig* FindProfile(std::string_view name) const;

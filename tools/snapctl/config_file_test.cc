@@ -464,7 +464,7 @@ TEST(ConfigFile, ProfileNamingADumpWithoutRestoreIsReported) {
 TEST(ConfigFile, PeersAndReplicationSettingsAreRead) {
   Result<ConfigFile> r = ParseConfigText(
       "[peer.offsite]\nurl = \"replica://backup1:7411\"\nfingerprint = \"sha256:ab\"\n\n"
-      "[replication]\nattempts = 5\nbackoff_seconds = 30\n\n[retention]\ndaily = 7\n",
+      "[replication]\nattempts = 5\nbackoff_seconds = 30\n\n[retention]\nkeep_daily = 7\n",
       kFile);
   ASSERT_OK(r);
   ASSERT_EQ(r->peers.size(), 1u);
@@ -482,6 +482,43 @@ TEST(ConfigFile, PeerWithoutUrlOrUnknownKeyIsAnError) {
             std::string::npos) << msg;
   EXPECT_NE(msg.find("peer.offsite: needs url"), std::string::npos) << msg;
   EXPECT_NE(msg.find("replication.attempts: expected a whole number from 1 to 100"),
+            std::string::npos) << msg;
+}
+
+TEST(ConfigFile, RetentionPolicyIsRead) {
+  Result<ConfigFile> r = ParseConfigText(
+      "[retention]\nkeep_last = 3\nkeep_hourly = 24\nkeep_daily = 7\nkeep_weekly = 4\n"
+      "keep_monthly = 12\nkeep_yearly = 2\nkeep_within = \"1y6m\"\n",
+      kFile);
+  ASSERT_OK(r);
+  const RetentionConfig& k = r->retention;
+  EXPECT_EQ(k.keep_last, 3);
+  EXPECT_EQ(k.keep_hourly, 24);
+  EXPECT_EQ(k.keep_daily, 7);
+  EXPECT_EQ(k.keep_weekly, 4);
+  EXPECT_EQ(k.keep_monthly, 12);
+  EXPECT_EQ(k.keep_yearly, 2);
+  EXPECT_EQ(k.keep_within, "1y6m");
+}
+
+TEST(ConfigFile, RetentionWithoutTheTableHasNoRules) {
+  Result<ConfigFile> r = ParseConfigText("[hooks]\npre = \"true\"\n", kFile);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->retention.keep_daily, 0);
+  EXPECT_EQ(r->retention.keep_within, "");
+}
+
+TEST(ConfigFile, BadRetentionValuesAreReportedWithTheirKeys) {
+  std::string msg = MessageOf(
+      "[retention]\nkeep_daily = 0\nkeep_weekly = \"4\"\nkeep_within = \"30 days\"\n"
+      "daily = 7\n");
+  EXPECT_NE(msg.find(":2: retention.keep_daily: expected a whole number from 1 to 1000000"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find(":3: retention.keep_weekly: expected a whole number"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find(":4: retention.keep_within: cannot read duration '30 days'"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find(":5: retention.daily: unknown key; expected keep_last, keep_hourly"),
             std::string::npos) << msg;
 }
 

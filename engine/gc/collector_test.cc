@@ -1,0 +1,302 @@
+// CollectGarbage over a real repository in a temp dir: what it condemns,
+// deletes, repacks and restores, and what writers and readers see.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "engine/capture.h"
+#include "engine/check.h"
+#include "engine/gc.h"
+#include "engine/gc/gc_record.h"
+#include "engine/gc/lock.h"
+#include "tests/support/e2e_util.h"
+#include "tests/support/test_util.h"
+
+namespace snap::engine {
+namespace {
+
+namespace fsys = std::filesystem;
+
+class GcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InitOptions o;
+    o.encrypted = false;
+    o.config.file_chunking = {4096, 16384, 65536};
+    o.config.pack_target_size = 1u << 20;
+    ASSERT_OK(Repository::Init(repo_dir(), o));
+    fsys::create_directories(src());
+  }
+
+  std::string repo_dir() const { return tmp_.Sub("repo"); }
+  std::string src() const { return tmp_.Sub("src"); }
+
+  std::unique_ptr<Repository> Open(Repository::Mode mode = Repository::Mode::kReadWrite) {
+    Result<std::unique_ptr<Repository>> r = Repository::Open(repo_dir(), {}, mode);
+    EXPECT_OK(r);
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+
+  Repository::SnapshotInfo Snap(int64_t time_ns) {
+    auto repo = Open();
+    CaptureOptions opts;
+    opts.sources = {{"data", src(), {}}};
+    opts.host = "web1";
+    opts.time_ns = time_ns;
+    Result<CaptureResult> r = TakeSnapshot(*repo, opts);
+    EXPECT_OK(r);
+    return {r->id, r->record};
+  }
+
+  void Forget(const Repository::SnapshotInfo& s) {
+    auto repo = Open();
+    ASSERT_OK(repo->ForgetSnapshot(s));
+  }
+
+  GcReport Gc(double ratio = 0.5, bool dry_run = false) {
+    GcOptions opts;
+    opts.grace_ns = 0;
+    opts.max_repack_ratio = ratio;
+    opts.dry_run = dry_run;
+    opts.scratch_dir = tmp_.path();
+    Result<GcReport> r = CollectGarbage(repo_dir(), opts);
+    EXPECT_OK(r);
+    return r.ok() ? *r : GcReport{};
+  }
+
+  std::set<std::string> Packs() const {
+    std::set<std::string> out;
+    for (const auto& e : fsys::recursive_directory_iterator(repo_dir() + "/packs"))
+      if (e.is_regular_file()) out.insert(e.path().filename().string());
+    return out;
+  }
+
+  std::set<std::string> AllObjects() const {
+    std::set<std::string> out;
+    for (const auto& e : fsys::recursive_directory_iterator(repo_dir())) {
+      std::string rel = fsys::relative(e.path(), repo_dir()).string();
+      if (e.is_regular_file() && !rel.starts_with("index")) out.insert(rel);
+    }
+    return out;
+  }
+
+  // Reads every content chunk of the snapshot through `repo`.
+  void ExpectReadable(const Repository& repo, const ChunkId& tree) {
+    Result<snapshot::Tree> t = repo.ReadTree(tree);
+    ASSERT_OK(t);
+    for (const snapshot::Node& n : t->nodes) {
+      if (n.subtree) ExpectReadable(repo, *n.subtree);
+      for (const ChunkId& c : n.content) EXPECT_OK(repo.ReadChunk(c));
+    }
+  }
+
+  void ExpectCheckPasses() {
+    auto repo = Open(Repository::Mode::kReadOnly);
+    CheckOptions opts;
+    opts.read_data = true;
+    Result<CheckReport> r = CheckRepository(*repo, opts);
+    ASSERT_OK(r);
+    EXPECT_TRUE(r->ok()) << (r->errors.empty() ? "" : r->errors[0]);
+  }
+
+  test::TempDir tmp_;
+};
+
+TEST_F(GcTest, ForgottenSnapshotsPacksAreCondemnedThenDeleted) {
+  test::WriteRandomFile(src() + "/a", 200000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  test::WriteRandomFile(src() + "/a", 200000, 2);
+  Repository::SnapshotInfo s2 = Snap(2000);
+  ASSERT_EQ(Packs().size(), 2u);
+  Forget(s1);
+
+  GcReport first = Gc();
+  EXPECT_EQ(first.snapshots, 1u);
+  EXPECT_EQ(first.condemned_packs, 1u);
+  EXPECT_EQ(first.deleted_packs, 0u);
+  EXPECT_EQ(Packs().size(), 2u);
+  EXPECT_NE(first.record, "");
+
+  GcReport second = Gc();
+  EXPECT_EQ(second.deleted_packs, 1u);
+  EXPECT_GT(second.deleted_bytes, 200000u);
+  EXPECT_EQ(Packs().size(), 1u);
+  ExpectCheckPasses();
+  ExpectReadable(*Open(), s2.record.sources[0].root);
+
+  GcReport third = Gc();
+  EXPECT_EQ(third.deleted_packs + third.condemned_packs + third.repacked_packs, 0u);
+  EXPECT_EQ(third.record, "");  // nothing to say: no record written
+}
+
+TEST_F(GcTest, AWriterOlderThanTheRecordHoldsDeletionBack) {
+  test::WriteRandomFile(src() + "/a", 100000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  test::WriteRandomFile(src() + "/a", 100000, 2);
+  Snap(2000);
+  Forget(s1);
+  auto store = store::OpenLocalStore(repo_dir());
+  ASSERT_OK(store);
+  auto writer = gc::HeldLock::AcquireWriter(store->get());  // a snapshot running since before
+  ASSERT_OK(writer);
+  EXPECT_EQ(Gc().condemned_packs, 1u);
+
+  GcReport waiting = Gc();
+  EXPECT_EQ(waiting.deleted_packs, 0u);
+  EXPECT_EQ(waiting.waiting_packs, 1u);
+  ASSERT_FALSE(waiting.notes.empty());
+  EXPECT_NE(waiting.notes.back().find("a snapshot that started before it"), std::string::npos)
+      << waiting.notes.back();
+  EXPECT_EQ(Packs().size(), 2u);
+
+  writer->reset();
+  EXPECT_EQ(Gc().deleted_packs, 1u);
+  EXPECT_EQ(Packs().size(), 1u);
+}
+
+TEST_F(GcTest, AWriterThatHasSeenTheRecordDoesNotHoldDeletionBack) {
+  test::WriteRandomFile(src() + "/a", 100000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  test::WriteRandomFile(src() + "/a", 100000, 2);
+  Snap(2000);
+  Forget(s1);
+  EXPECT_EQ(Gc().condemned_packs, 1u);
+  auto repo = Open();
+  auto writer = repo->BeginWriting();  // a snapshot starting after the record
+  ASSERT_OK(writer);
+  EXPECT_EQ((*writer)->info().state, gc::LockState::kRunning);
+  EXPECT_EQ(Gc().deleted_packs, 1u);
+  EXPECT_EQ(Packs().size(), 1u);
+}
+
+TEST_F(GcTest, APackAnOlderWriterUsedAgainIsRestoredNotDeleted) {
+  test::WriteRandomFile(src() + "/a", 100000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  test::WriteRandomFile(src() + "/a", 100000, 2);
+  Snap(2000);
+  Forget(s1);
+  auto store = store::OpenLocalStore(repo_dir());
+  ASSERT_OK(store);
+  auto writer = gc::HeldLock::AcquireWriter(store->get());
+  ASSERT_OK(writer);
+  EXPECT_EQ(Gc().condemned_packs, 1u);
+  {
+    // The writer that started before the record deduplicated against the
+    // condemned pack: it commits a snapshot whose content is s1's.
+    auto repo = Open();
+    snapshot::SnapshotRecord again = s1.record;
+    again.time_ns = 3000;
+    ASSERT_OK(repo->CommitSnapshot(again));
+  }
+  writer->reset();
+  GcReport r = Gc();
+  EXPECT_EQ(r.restored_packs, 1u);
+  EXPECT_EQ(r.deleted_packs, 0u);
+  EXPECT_EQ(Packs().size(), 2u);
+  ExpectCheckPasses();
+  // Writers no longer hide it.
+  auto repo = Open();
+  auto lock = repo->BeginWriting();
+  ASSERT_OK(lock);
+  Result<snapshot::Tree> t = repo->ReadTree(s1.record.sources[0].root);
+  ASSERT_OK(t);
+  EXPECT_TRUE(repo->chunk_index().Get(s1.record.sources[0].root)->has_value());
+}
+
+TEST_F(GcTest, WritersDoNotReuseChunksOfCondemnedPacks) {
+  test::WriteRandomFile(src() + "/a", 100000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  test::WriteRandomFile(src() + "/a", 100000, 2);
+  Snap(2000);
+  Forget(s1);
+  EXPECT_EQ(Gc().condemned_packs, 1u);
+  const ChunkId root = s1.record.sources[0].root;
+  auto repo = Open();
+  EXPECT_TRUE(repo->chunk_index().Get(root)->has_value());  // not a writer yet
+  auto lock = repo->BeginWriting();
+  ASSERT_OK(lock);
+  EXPECT_FALSE(repo->chunk_index().Get(root)->has_value());
+  EXPECT_TRUE(repo->chunk_index().Locate(root)->has_value());
+  EXPECT_OK(repo->ReadTree(root));  // still readable
+}
+
+TEST_F(GcTest, RepackCopiesLiveFramesAndAnOldIndexStillFindsThem) {
+  test::WriteRandomFile(src() + "/a", 300000, 1);
+  test::WriteRandomFile(src() + "/b", 300000, 2);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  fsys::remove(src() + "/b");
+  Repository::SnapshotInfo s2 = Snap(2000);
+  Forget(s1);
+  std::set<std::string> before = Packs();
+  // A reader opened now keeps an index that names the old pack.
+  auto reader = Open(Repository::Mode::kReadOnly);
+
+  GcReport first = Gc(/*ratio=*/0.9);
+  EXPECT_EQ(first.repacked_packs, 1u);
+  EXPECT_EQ(first.new_packs, 1u);
+  EXPECT_LT(first.new_bytes, first.repacked_bytes);
+  GcReport second = Gc(0.9);
+  EXPECT_EQ(second.deleted_packs, 1u);
+  std::set<std::string> after = Packs();
+  EXPECT_EQ(after.size(), before.size());
+  EXPECT_NE(after, before);
+
+  ExpectReadable(*reader, s2.record.sources[0].root);
+  reader.reset();
+  ExpectCheckPasses();
+  ExpectReadable(*Open(), s2.record.sources[0].root);
+}
+
+TEST_F(GcTest, DryRunChangesNothing) {
+  test::WriteRandomFile(src() + "/a", 100000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  test::WriteRandomFile(src() + "/a", 100000, 2);
+  Snap(2000);
+  Forget(s1);
+  std::set<std::string> before = AllObjects();
+  GcReport r = Gc(0.5, /*dry_run=*/true);
+  EXPECT_EQ(r.condemned_packs, 1u);
+  EXPECT_EQ(r.record, "");
+  EXPECT_EQ(AllObjects(), before);
+}
+
+TEST_F(GcTest, AMissingChunkStopsGcBeforeAnythingIsDeleted) {
+  test::WriteRandomFile(src() + "/a", 100000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  test::WriteRandomFile(src() + "/a", 100000, 2);
+  Snap(2000);
+  Forget(s1);
+  EXPECT_EQ(Gc().condemned_packs, 1u);
+  // Damage: the pack the live snapshot uses disappears.
+  auto store = store::OpenLocalStore(repo_dir());
+  ASSERT_OK(store);
+  Result<std::vector<gc::NamedGcRecord>> records = gc::ReadGcRecords(**store);
+  ASSERT_OK(records);
+  std::string condemned = Repository::PackKey((*records)[0].record.condemned[0]);
+  for (const std::string& name : Packs()) {
+    std::string key = "packs/" + name.substr(0, 2) + "/" + name;
+    if (key != condemned) ASSERT_OK((*store)->Delete(key));
+  }
+  GcOptions opts;
+  opts.grace_ns = 0;
+  Result<GcReport> r = CollectGarbage(repo_dir(), opts);
+  EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("in no pack"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(Packs().size(), 1u);  // the condemned pack is still there
+}
+
+TEST_F(GcTest, ListingSkipsSnapshotsWhoseObjectIsGone) {
+  test::WriteRandomFile(src() + "/a", 1000, 1);
+  Repository::SnapshotInfo s1 = Snap(1000);
+  Snap(2000);
+  auto repo = Open();
+  ASSERT_OK(repo->store().Delete(Repository::SnapshotKey(s1.id)));  // forgotten elsewhere
+  Result<std::vector<Repository::SnapshotInfo>> all = repo->ListSnapshots();
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_NE((*all)[0].id, s1.id);
+}
+
+}  // namespace
+}  // namespace snap::engine

@@ -1,0 +1,84 @@
+#include "engine/gc/marker.h"
+
+#include <cstring>
+
+#include "engine/repository.h"
+
+namespace snap::engine::gc {
+namespace {
+
+constexpr uint64_t kProgressEvery = 4096;
+
+uint32_t LoadU32(ByteSpan b) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[i]);
+  return v;
+}
+
+}  // namespace
+
+Status Marker::Run(const std::vector<ChunkId>& roots) {
+  for (const ChunkId& root : roots) {
+    SNAP_RETURN_IF_ERROR(Visit(root));
+    while (!pending_.empty()) {
+      ChunkId id = pending_.back();
+      pending_.pop_back();
+      SNAP_RETURN_IF_ERROR(Expand(id));
+    }
+  }
+  return Status::OK();
+}
+
+Status Marker::Visit(const ChunkId& id) {
+  SNAP_ASSIGN_OR_RETURN(bool fresh, scratch_->Mark(id));
+  if (!fresh) return Status::OK();
+  if (++marked_ % kProgressEvery == 0 && progress) progress(marked_);
+  pending_.push_back(id);
+  return Status::OK();
+}
+
+// Every copy's refs count: readers may use any copy, and replication ships
+// a frame only with what its refs name.
+Status Marker::Expand(const ChunkId& id) {
+  SNAP_ASSIGN_OR_RETURN(std::vector<ChunkCopy> copies, scratch_->CopiesOf(id));
+  if (copies.empty())
+    return Status::Corruption("chunk " + id.ShortHex() +
+                              " is referenced but in no pack; run `snapctl check` (gc deleted "
+                              "nothing)");
+  for (const ChunkCopy& c : copies) {
+    SNAP_ASSIGN_OR_RETURN(std::vector<ChunkId> refs, RefsOf(c));
+    for (const ChunkId& r : refs) SNAP_RETURN_IF_ERROR(Visit(r));
+  }
+  return Status::OK();
+}
+
+// Trees, stream lists and deltas need their refs to be read: their frames
+// are read whole and verified. A plain data frame rarely has refs (a dump
+// chunk whose delta did not pay keeps its would-be bases), so only its
+// 48-byte header is read, and its refs when it has some.
+Result<std::vector<ChunkId>> Marker::RefsOf(const ChunkCopy& c) const {
+  const std::string key = Repository::PackKey(c.pack);
+  const std::string where = key + " @" + std::to_string(c.entry.offset);
+  bool needs_refs = c.entry.kind != pack::EntryKind::kData || (c.entry.flags & pack::kFlagDelta);
+  if (needs_refs) {
+    SNAP_ASSIGN_OR_RETURN(Buffer frame, store_->Get(key, c.entry.offset, c.entry.length));
+    Result<pack::DecodedFrame> f = pack::DecodeFrame(frame);
+    if (!f.ok()) return f.status().WithContext(where);
+    if (f->header.id != c.entry.id) return Status::Corruption(where + ": holds another chunk");
+    return std::move(f->header.refs);
+  }
+  SNAP_ASSIGN_OR_RETURN(Buffer header, store_->Get(key, c.entry.offset, pack::kFrameHeaderSize));
+  Result<size_t> size = pack::FrameSize(header);
+  if (!size.ok()) return size.status().WithContext(where);
+  if (*size != c.entry.length) return Status::Corruption(where + ": frame size differs from the footer");
+  uint32_t ref_count = LoadU32(ByteSpan(header).subspan(4, 4));
+  std::vector<ChunkId> refs;
+  if (ref_count == 0) return refs;
+  SNAP_ASSIGN_OR_RETURN(Buffer raw, store_->Get(key, c.entry.offset + pack::kFrameHeaderSize,
+                                                uint64_t{ref_count} * ChunkId::kSize));
+  for (uint32_t i = 0; i < ref_count; ++i)
+    refs.push_back(ChunkId::FromSpan(ByteSpan(raw).subspan(i * ChunkId::kSize, ChunkId::kSize)));
+  return refs;
+}
+
+}  // namespace snap::engine::gc

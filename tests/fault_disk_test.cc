@@ -1,0 +1,219 @@
+// A full disk under a repository and under a replica. The disk is a small
+// tmpfs mounted by the test (CI runs as root); where mounting is not
+// allowed, RLIMIT_FSIZE on the command (prlimit --fsize, SIGXFSZ ignored)
+// makes its writes fail with EFBIG through the same code paths instead.
+// A snapshot or push that runs out of space fails naming the file and the
+// errno text, leaves the repository valid, and succeeds once space is
+// freed. SNAPCTL_FAULT_TRIALS sets the number of fills (tests/README.md).
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <regex>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/e2e_util.h"
+#include "tests/support/replica_util.h"
+#include "tests/support/test_util.h"
+
+namespace snap::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A directory whose free space the test sets.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const std::string& dir) : dir_(dir) {
+    fs::create_directories(dir_);
+    tmpfs_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, "size=256m,mode=0755") == 0;
+    if (!tmpfs_)
+      std::cerr << "mount tmpfs on " << dir_ << ": " << std::strerror(errno)
+                << "; limiting file sizes instead\n";
+  }
+  ~SmallDisk() {
+    if (tmpfs_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+
+  const std::string& path() const { return dir_; }
+  bool tmpfs() const { return tmpfs_; }
+  // What a write past the space left reports.
+  std::string ErrnoText() const { return std::strerror(tmpfs_ ? ENOSPC : EFBIG); }
+
+  // Leaves about `bytes` for further writes: the tmpfs shrinks to what it
+  // holds plus `bytes`; else each file of a Wrap()ped command may grow to
+  // `bytes`.
+  void Leave(uint64_t bytes) {
+    if (!tmpfs_) {
+      limit_ = bytes;
+      return;
+    }
+    struct statvfs st;
+    ASSERT_EQ(::statvfs(dir_.c_str(), &st), 0);
+    Remount((st.f_blocks - st.f_bfree) * st.f_frsize + bytes);
+  }
+  void Free() {
+    limit_ = 0;
+    if (tmpfs_) Remount(256u << 20);
+  }
+  // `cmd` (a shell command line) under the file size limit, if any.
+  std::string Wrap(const std::string& env, const std::string& cmd) const {
+    if (limit_ == 0) return env + cmd;
+    return "trap '' XFSZ; " + env + "prlimit --fsize=" + std::to_string(limit_) + " " + cmd;
+  }
+
+ private:
+  void Remount(uint64_t size) {
+    std::string opts = "size=" + std::to_string(size);
+    ASSERT_EQ(::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()), 0)
+        << "remount " << opts << ": " << std::strerror(errno);
+  }
+
+  std::string dir_;
+  bool tmpfs_ = false;
+  uint64_t limit_ = 0;
+};
+
+CmdResult RunOn(const SmallDisk& disk, const Repo& repo, const std::string& args) {
+  return Sh(disk.Wrap(repo.env(), Quote(Bin()) + " --repo " + Quote(repo.dir()) + " " + args));
+}
+
+// `files` random files of `each` bytes in a new directory.
+std::string MakeSource(const std::string& dir, int files, size_t each, uint32_t seed) {
+  fs::create_directories(dir);
+  for (int i = 0; i < files; i++)
+    WriteRandomFile(dir + "/f" + std::to_string(i), each, seed * 100 + i);
+  return dir;
+}
+
+// Temp files (".tmp-") left anywhere below `dir`.
+std::vector<std::string> Leftovers(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& f : FilesUnder(dir))
+    if (f.find(".tmp-") != std::string::npos) out.push_back(f);
+  return out;
+}
+
+// The message names a file of the repository: a pack, snapshot, index or
+// key path, or the repository's config.
+bool NamesAFile(const std::string& err) {
+  static const std::regex file(R"((packs/[0-9a-f]{2}/[0-9a-f]+|snapshots/[0-9a-f]+|index/\S+|/\S+))");
+  return std::regex_search(err, file);
+}
+
+TEST(FaultDisk, SnapshotOnAFullDiskFailsNamingTheFileAndTheRepositoryStaysValid) {
+  TempDir tmp;
+  SmallDisk disk(tmp.Sub("disk"));
+  Repo repo(disk.path());
+  std::vector<std::pair<std::string, std::string>> kept;  // snapshot ID, its source
+  std::string first = MakeSource(tmp.Sub("src0"), 4, 256 << 10, 1);
+  kept.emplace_back(repo.Json("snapshot --source www=" + Quote(first))["id"], first);
+  std::mt19937 rng(31);
+  std::set<std::string> failed_in;
+  for (int trial = 0; trial < FaultTrials(3); trial++) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    std::string src = MakeSource(tmp.Sub("src" + std::to_string(trial + 1)), 3, 2 << 20, trial + 2);
+    // Less room than the new data needs, sometimes almost none.
+    uint64_t room = std::uniform_int_distribution<uint64_t>(disk.tmpfs() ? 4096 : 256 << 10,
+                                                            4 << 20)(rng);
+    disk.Leave(room);
+    CmdResult full = RunOn(disk, repo, "snapshot --source www=" + Quote(src));
+    EXPECT_NE(full.exit_code, 0) << "snapshot with " << room << " bytes left succeeded";
+    EXPECT_LT(full.exit_code, 128) << "crashed: " << full.err;
+    EXPECT_NE(full.err.find(disk.ErrnoText()), std::string::npos) << full.err;
+    EXPECT_TRUE(NamesAFile(full.err)) << full.err;
+    failed_in.insert(full.err.substr(0, full.err.find('\n')));
+
+    // Still full: the repository reads and checks as before.
+    EXPECT_EQ(Leftovers(repo.dir()), std::vector<std::string>());
+    CmdResult check = RunOn(disk, repo, "check");
+    EXPECT_EQ(check.exit_code, 0) << "with " << room << " bytes left: " << check.err;
+    disk.Free();
+    check = repo.Run("check");
+    ASSERT_EQ(check.exit_code, 0) << check.err;
+    EXPECT_EQ(repo.Json("list").size(), kept.size()) << "a failed snapshot became visible";
+    auto& [old_id, old_src] = kept[std::uniform_int_distribution<size_t>(0, kept.size() - 1)(rng)];
+    std::string out = tmp.Sub("out-" + std::to_string(trial));
+    repo.Json("restore " + old_id + " --source www --target " + Quote(out));
+    EXPECT_EQ(Sh("diff -r " + Quote(old_src) + " " + Quote(out)).exit_code, 0);
+
+    // Space freed: the same snapshot now succeeds.
+    kept.emplace_back(repo.Json("snapshot --source www=" + Quote(src))["id"], src);
+  }
+  for (const auto& line : failed_in) std::cerr << "full disk reported as: " << line << "\n";
+  EXPECT_EQ(repo.Json("check --read-data")["ok"], true);
+  std::string out = tmp.Sub("out-last");
+  repo.Json("restore latest --source www --target " + Quote(out));
+  EXPECT_EQ(RsyncDiff(kept.back().second, out), "");
+  EXPECT_EQ(Sh("diff -r " + Quote(kept.back().second) + " " + Quote(out)).exit_code, 0);
+}
+
+std::set<std::string> ReplicaIds(const Replicad& replicad) {
+  CmdResult r = replicad.Run("list --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> out;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded()) return out;
+  for (const auto& repo : j["repositories"])
+    for (const auto& s : repo["snapshots"]) out.insert(s["id"].get<std::string>());
+  return out;
+}
+
+TEST(FaultDisk, ReplicaOnAFullDiskRefusesThePushAndTakesItOnceFreed) {
+  TempDir tmp;
+  SmallDisk disk(tmp.Sub("disk"));
+  if (!disk.tmpfs()) GTEST_SKIP() << "needs a tmpfs mount (run as root)";
+  Repo repo(tmp.path());
+  Replicad replicad(disk.path() + "/replica");
+  replicad.AllowPush(Trim(repo.Run("identity").out));
+  replicad.Start();
+  CmdResult add = repo.Run("peer add backup " + replicad.url() + " --fingerprint " +
+                           replicad.fingerprint());
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  std::string src = MakeSource(tmp.Sub("src0"), 4, 256 << 10, 1);
+  repo.Json("snapshot --source www=" + Quote(src));
+  repo.Json("replicate --attempts 1");
+  std::mt19937 rng(41);
+  for (int trial = 0; trial < FaultTrials(3); trial++) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    src = MakeSource(tmp.Sub("src" + std::to_string(trial + 1)), 3, 2 << 20, trial + 2);
+    repo.Json("snapshot --source www=" + Quote(src));
+    std::set<std::string> before = ReplicaIds(replicad);
+    uint64_t room = std::uniform_int_distribution<uint64_t>(4096, 4 << 20)(rng);
+    disk.Leave(room);
+    CmdResult push = repo.Run("replicate --attempts 1");
+    EXPECT_NE(push.exit_code, 0) << "push with " << room << " bytes left succeeded";
+    EXPECT_NE(push.err.find("backup"), std::string::npos) << push.err;
+    EXPECT_NE(replicad.log().find(disk.ErrnoText()), std::string::npos) << replicad.log();
+    EXPECT_EQ(ReplicaIds(replicad), before);
+    EXPECT_EQ(Leftovers(replicad.dir()), std::vector<std::string>());
+
+    disk.Free();
+    CmdResult again = repo.Run("replicate --attempts 1");
+    ASSERT_EQ(again.exit_code, 0) << "after freeing space: " << again.err << "\n" << replicad.log();
+    EXPECT_EQ(ReplicaIds(replicad).size(), before.size() + 1);
+  }
+  // The replica's copy alone restores the last source.
+  fs::remove_all(repo.dir() + "/packs");
+  fs::create_directories(repo.dir() + "/packs");
+  repo.Run("check --rebuild-index");
+  std::string out = tmp.Sub("restored");
+  CmdResult r = repo.Run("restore latest --from backup --source www --target " + Quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Sh("diff -r " + Quote(src) + " " + Quote(out)).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace snap::test

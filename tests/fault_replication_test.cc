@@ -206,9 +206,13 @@ class FaultReplication : public ::testing::Test {
 TEST_F(FaultReplication, KilledReplicateLeavesBothSidesConsistentAndTheNextRunCompletes) {
   Serve();
   Snapshot();
+  ASSERT_TRUE(Replicate()["ok"]);
+  // A trial's transfer, timed whole: the kills land anywhere within it.
+  ChangeSource(999, 3 << 20);
+  Snapshot();
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(Replicate()["ok"]);
-  int64_t full_us = MicrosSince(t0);  // a whole transfer of about what a trial adds
+  int64_t full_us = MicrosSince(t0);
   std::mt19937 rng(2024);
   int killed = 0, finished = 0;
   for (int trial = 0; trial < FaultTrials(5); trial++) {
@@ -217,7 +221,7 @@ TEST_F(FaultReplication, KilledReplicateLeavesBothSidesConsistentAndTheNextRunCo
     std::string id = Snapshot();
     Ids before = ReplicaIds();
     pid_t pid = SpawnShell(ReplicateCommand());
-    usleep(std::uniform_int_distribution<int64_t>(0, full_us * 5 / 4)(rng));
+    usleep(std::uniform_int_distribution<int64_t>(0, full_us)(rng));
     kill(pid, SIGKILL);
     int code = WaitExit(pid);
     EXPECT_TRUE(code == 0 || code == 128 + SIGKILL) << "replicate exited " << code;
@@ -246,13 +250,19 @@ TEST_F(FaultReplication, KilledReplicateLeavesBothSidesConsistentAndTheNextRunCo
 }
 
 TEST_F(FaultReplication, KilledReplicaRestartsKeepsWhatItCommittedAndTheNextRunCompletes) {
+  const int kSnapshots = 3;  // per trial: each commit makes what came before it durable
   Serve();
   Snapshot();
+  ASSERT_TRUE(Replicate()["ok"]);
+  // A trial's transfer, timed whole: the kills land anywhere within it.
+  for (int k = 0; k < kSnapshots; k++) {
+    ChangeSource(4000 + k, 2 << 20);
+    Snapshot();
+  }
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(Replicate()["ok"]);
   int64_t full_us = MicrosSince(t0);
   std::mt19937 rng(77);
-  const int kSnapshots = 3;  // per trial: each commit makes what came before it durable
   int kept_some = 0;
   for (int trial = 0; trial < FaultTrials(4); trial++) {
     SCOPED_TRACE("trial " + std::to_string(trial));
@@ -267,7 +277,7 @@ TEST_F(FaultReplication, KilledReplicaRestartsKeepsWhatItCommittedAndTheNextRunC
     }
     std::string err = tmp_.Sub("replicate.err");
     pid_t pid = SpawnShell(ReplicateCommand(), err);
-    usleep(std::uniform_int_distribution<int64_t>(0, full_us * 3 / 2)(rng));
+    usleep(std::uniform_int_distribution<int64_t>(0, full_us)(rng));
     replicad_->Kill();
     int code = WaitExit(pid);
     if (code != 0) EXPECT_NE(ReadBytes(err).find("backup"), std::string::npos) << ReadBytes(err);
@@ -313,7 +323,8 @@ TEST_F(FaultReplication, GarbageAndSilentClientsAreCutAndLoggedWhileAPushSucceed
     std::atomic<bool> stop{false};
     std::atomic<int> cut{0};
     std::mutex mu;
-    auto offend = [&] {
+    // Up to `n` garbage connections, one after the other, until `stop`.
+    auto offend = [&](int n) {
       // Not a TLS record (those start with 0x16), so the handshake fails at once.
       std::string junk = "GET / HTTP/1.1\r\n";
       while (junk.size() < 65536) junk += static_cast<char>(rng());
@@ -327,10 +338,10 @@ TEST_F(FaultReplication, GarbageAndSilentClientsAreCutAndLoggedWhileAPushSucceed
         (void)::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
         if (ClosedByPeer(fd)) cut++;
         ::close(fd);
-      } while (!stop);
+      } while (--n > 0 && !stop);
     };
-    offend();  // once before the push, then all along it
-    std::thread offender(offend);
+    offend(1);  // once before the push, then along it
+    std::thread offender(offend, 300);
     nlohmann::json r = Replicate();
     stop = true;
     offender.join();

@@ -1,6 +1,7 @@
 // snapctl forget through the real binary: a year of daily snapshots taken
 // with a simulated clock (--time), reduced by a retention policy, then gc;
 // dry runs; the config file's [retention].
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -7,7 +7,6 @@
 // listed pack.
 #include <algorithm>
 #include <chrono>
-#include <climits>
 #include <filesystem>
 #include <map>
 
@@ -116,8 +115,9 @@ class Collector {
     }
     for (const gc::LockInfo& w : writers_) {
       if (w.HasSeen(r.key)) continue;
-      *why = "a snapshot that started before it (pid " + std::to_string(w.pid) + " on " + w.host +
-             ")";
+      *why = std::string(w.state == gc::LockState::kStarting ? "a snapshot that is starting"
+                                                              : "a snapshot that started before it") +
+             " (pid " + std::to_string(w.pid) + " on " + w.host + ")";
       return false;
     }
     return true;

@@ -138,8 +138,10 @@ TEST_F(GcTest, AWriterOlderThanTheRecordHoldsDeletionBack) {
   Forget(s1);
   auto store = store::OpenLocalStore(repo_dir());
   ASSERT_OK(store);
-  auto writer = gc::HeldLock::AcquireWriter(store->get());  // a snapshot running since before
+  // A snapshot running since before any gc record.
+  auto writer = gc::HeldLock::AcquireWriter(store->get());
   ASSERT_OK(writer);
+  ASSERT_OK((*writer)->MarkRunning(""));
   EXPECT_EQ(Gc().condemned_packs, 1u);
 
   GcReport waiting = Gc();

@@ -39,8 +39,7 @@ TEST(GcRecord, EmptyRecordHasTheDocumentedBytes) {
   Buffer bytes;
   r.EncodeTo(&bytes);
   // "SNAPGCRC", version 1, time 1 (zig-zag 2), five empty lists, XXH3.
-  EXPECT_EQ(ToHex(ByteSpan(bytes).first(15)), "534e41504743524301020000000000");
-  EXPECT_EQ(bytes.size(), 23u);
+  EXPECT_EQ(ToHex(bytes), "534e41504743524301020000000000157d403ef66ace53");
 }
 
 TEST(GcRecord, RejectsDamageTruncationAndOtherVersions) {

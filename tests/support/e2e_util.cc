@@ -179,8 +179,10 @@ int FaultTrials(int fallback) {
 
 pid_t SpawnShell(const std::string& cmd, const std::string& err_path) {
   // Built before fork: the child of a threaded test must not allocate.
-  std::string line = "exec " + cmd + " >/dev/null 2>" + Quote(err_path.empty() ? "/dev/null"
-                                                                                : err_path);
+  // `exec VAR=value cmd` is "VAR=value: not found" to dash; env(1) takes
+  // the assignments and execs the command in the same process.
+  std::string line = "exec env " + cmd + " >/dev/null 2>" +
+                     Quote(err_path.empty() ? "/dev/null" : err_path);
   pid_t pid = fork();
   if (pid == 0) {
     execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));

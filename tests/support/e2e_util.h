@@ -63,9 +63,10 @@ std::string Bin();  // path of the snapctl binary under test
 // hundreds), else `fallback`.
 int FaultTrials(int fallback);
 
-// Starts `cmd` with /bin/sh in the background, its stdout to /dev/null and
-// its stderr to `err_path` (/dev/null when empty). `cmd` is exec'd by the
-// shell, so the pid is the command's own: a SIGKILL hits it, not the shell.
+// Starts `cmd`, "[VAR=value ...] program [args]" as the shell reads it, in
+// the background, its stdout to /dev/null and its stderr to `err_path`
+// (/dev/null when empty). The program replaces the shell, so the pid is its
+// own: a SIGKILL hits it, not a shell around it.
 pid_t SpawnShell(const std::string& cmd, const std::string& err_path = "");
 // Waits for `pid`; its exit code, or 128+signal when a signal ended it.
 int WaitExit(pid_t pid);

@@ -11,8 +11,10 @@
 # of it with 1% of the rows changed in place and a few rows inserted.
 #
 # Each repetition (RUNS) runs every step for every tool before the next step,
-# tools in turn (snapctl, restic, borg), so that a neighbour's load hits all
-# of them alike; every tool gets fresh repositories per repetition:
+# tools in turn (snapctl, restic, borg, then the limit; the order rotated by
+# one each repetition), so that a neighbour's load hits all of them alike.
+# Each snapshot starts with its input read into the page cache (untimed);
+# every tool gets fresh repositories per repetition:
 #   1 initial snapshot of tree + media        (+ tar -cf - | zstd -3 -T2)
 #   2 unchanged re-snapshot                   (+ find -type f -printf '%s\n': lstat walk)
 #   3 re-snapshot after changing 1% of the small files and a few media files
@@ -138,6 +140,23 @@ sync
 if echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then can_drop=1; fi
 drop_caches() { sync; if ((can_drop)); then echo 3 >/proc/sys/vm/drop_caches; fi; }
 settle() { sync; }  # before a timed step: nothing of the last one left to write back
+# Reads the inputs of the next step into the page cache (not timed), so that
+# every tool starts warm: otherwise whoever goes first pays the disk reads,
+# and on machines that page out cold page cache (DAMON reclaim, as in
+# Firecracker VMs: a minute unread is enough) that is every step.
+warm() {  # DIR... (tar to a pipe: GNU tar skips reading when writing to /dev/null)
+  tar -cf - "$@" 2>/dev/null | cat >/dev/null
+}
+warm_meta() { find "$@" >/dev/null; }
+# The order of the tools in repetition REP: rotated by REP - 1, so that no
+# tool is always first (cold) or last after a step.
+order() {  # REP ITEM...
+  local r=$1 n i
+  shift
+  n=$#
+  local items=("$@")
+  for ((i = 0; i < n; i++)); do echo "${items[$(((i + r - 1) % n))]}"; done
+}
 
 jget() {  # jget FILE PY-EXPR-ON-j
   python3 -c "import json, sys; j = json.load(open(sys.argv[1])); print($2)" "$1"
@@ -286,7 +305,8 @@ for rep in $(seq 1 "$RUNS"); do
   has snapctl && start_replicad
 
   # 1. initial snapshot
-  for t in "${tools[@]}" tar; do
+  for t in $(order "$rep" "${tools[@]}" tar); do
+    (cd "$D" && warm tree media)
     settle
     if [[ $t == tar ]]; then
       measure initial "tar|zstd" "$rep" bash -c "cd '$D' && tar -cf - tree media | zstd -3 -T2 -q -c >/dev/null"
@@ -299,7 +319,8 @@ for rep in $(seq 1 "$RUNS"); do
   done
 
   # 2. unchanged re-snapshot
-  for t in "${tools[@]}" find; do
+  for t in $(order "$rep" "${tools[@]}" find); do
+    warm_meta "$D/tree" "$D/media"
     settle
     if [[ $t == find ]]; then
       measure unchanged "stat walk" "$rep" bash -c "find '$D/tree' '$D/media' -type f -printf '%s\n' >/dev/null"
@@ -313,7 +334,8 @@ for rep in $(seq 1 "$RUNS"); do
 
   # 3. 1% changed, then 6. its replication
   python3 "$gen" change "$D/tree" "$D/media" "$D/save" "$SEED-$rep" | sed 's/^/   /'
-  for t in "${tools[@]}"; do
+  for t in $(order "$rep" "${tools[@]}"); do
+    (cd "$D" && warm tree media)
     settle
     before=$(repo_bytes "$t" "$R/$t")
     [[ $t == snapctl ]] && packs_before=$(pack_bytes)
@@ -328,7 +350,7 @@ for rep in $(seq 1 "$RUNS"); do
   stop_replicad
 
   # 5. full restore of the 1%-changed snapshot (and cp -a of the source)
-  for t in "${tools[@]}" cp; do
+  for t in $(order "$rep" "${tools[@]}" cp); do
     rm -rf "$T"
     mkdir -p "$T"
     drop_caches
@@ -344,15 +366,17 @@ for rep in $(seq 1 "$RUNS"); do
   for t in "${tools[@]}"; do rm -rf "${R:?}/$t"; done
 
   # 4. the dump, then its second version
-  for t in "${tools[@]}"; do
+  for t in $(order "$rep" "${tools[@]}"); do
     init_repo "$t" "$R/$t-dump"
     empty=$(repo_bytes "$t" "$R/$t-dump")
+    cat "$D/dump1.sql" >/dev/null
     settle
     backup_dump dump1 "$t" "$rep" "$D/dump1.sql" dump1
     note dump1 "$t" "$rep" stored $(($(repo_bytes "$t" "$R/$t-dump") - empty))
     note dump1 "$t" "$rep" before_dump2 "$(repo_bytes "$t" "$R/$t-dump")"
   done
-  for t in "${tools[@]}"; do
+  for t in $(order "$rep" "${tools[@]}"); do
+    cat "$D/dump2.sql" >/dev/null
     before=$(awk -F'\t' -v t="$t" -v r="$rep" '$1 == "dump1" && $2 == t && $3 == r && $4 == "before_dump2" { print $5 }' "$BYTES")
     settle
     backup_dump dump2 "$t" "$rep" "$D/dump2.sql" dump2
@@ -379,13 +403,16 @@ if has snapctl && [[ $SCALE_FILES != 0 && $SCALE_FILES != 1 ]]; then
   echo "tree10_bytes=$(bytes "$D/tree10")" >>"$META"
   echo "== initial snapshot of tree10 ($files10 files) + media"
   init_repo snapctl "$R/snapctl-10x"
+  (cd "$D" && warm tree10 media)
   settle
   measure initial-10x snapctl 1 "$SNAP" --repo "$R/snapctl-10x" --json snapshot \
     --source tree="$D/tree10" --source media="$D/media"
   note initial-10x snapctl 1 repo "$(repo_bytes snapctl "$R/snapctl-10x")"
+  warm_meta "$D/tree10" "$D/media"
   settle
   measure unchanged-10x snapctl 1 "$SNAP" --repo "$R/snapctl-10x" --json snapshot \
     --source tree="$D/tree10" --source media="$D/media"
+  warm_meta "$D/tree10" "$D/media"
   measure unchanged-10x "stat walk" 1 bash -c "find '$D/tree10' '$D/media' -type f -printf '%s\n' >/dev/null"
   rm -rf "$R/snapctl-10x"
 fi

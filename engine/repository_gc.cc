@@ -68,7 +68,9 @@ Result<std::unique_ptr<gc::HeldLock>> Repository::BeginWriting() {
   SNAP_ASSIGN_OR_RETURN(std::vector<index::PackId> hidden, state.HiddenPacks());
   chunk_index_->set_hidden_packs(index::PackSet(hidden.begin(), hidden.end()));
   SNAP_ASSIGN_OR_RETURN(std::string seen, state.Applied());
-  SNAP_RETURN_IF_ERROR(lock->MarkRunning(seen));
+  // With no record applied, the starting lock already says all there is
+  // (it holds back every record), and costs no second write.
+  if (!seen.empty()) SNAP_RETURN_IF_ERROR(lock->MarkRunning(seen));
   return lock;
 }
 

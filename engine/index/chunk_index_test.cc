@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/index/gc_state.h"
 #include "tests/support/test_util.h"
 
 namespace snap::engine::index {
@@ -150,6 +151,53 @@ TEST(ChunkIndex, AddPackSurvivesReopenOfRocksKv) {
   auto r = ChunkIndex(kv->get()).Get(Id(5));
   ASSERT_OK(r);
   EXPECT_EQ(*r, (ChunkLocation{Pack(3), e}));
+}
+
+TEST_F(ChunkIndexTest, HiddenPacksAreAbsentForReuseButStillLocated) {
+  ASSERT_OK(index_.AddPack(Pack(1), std::vector<pack::PackEntry>{Entry(Id(1), 12)}));
+  ASSERT_OK(index_.AddPack(Pack(2), std::vector<pack::PackEntry>{Entry(Id(2), 12)}));
+  index_.set_hidden_packs({Pack(1)});
+  EXPECT_FALSE(index_.Get(Id(1))->has_value());
+  EXPECT_TRUE(index_.Get(Id(2))->has_value());
+  EXPECT_TRUE(index_.Locate(Id(1))->has_value());
+  std::vector<ChunkId> ids = {Id(1), Id(2)};
+  std::vector<std::optional<ChunkLocation>> got;
+  ASSERT_OK(index_.MultiGet(ids, &got));
+  EXPECT_FALSE(got[0].has_value());
+  EXPECT_TRUE(got[1].has_value());
+  // A copy stored again elsewhere is reusable.
+  ASSERT_OK(index_.AddPack(Pack(3), std::vector<pack::PackEntry>{Entry(Id(1), 12)}));
+  EXPECT_EQ((*index_.Get(Id(1)))->pack, Pack(3));
+}
+
+TEST_F(ChunkIndexTest, DropPacksRemovesOnlyLocationsInThosePacks) {
+  std::vector<pack::PackEntry> in_one;
+  for (uint8_t i = 0; i < 10; ++i) in_one.push_back(Entry(Id(i), 12 + i * 5000));
+  ASSERT_OK(index_.AddPack(Pack(1), in_one));
+  ASSERT_OK(index_.AddPack(Pack(2), std::vector<pack::PackEntry>{Entry(Id(100), 12)}));
+  ASSERT_OK(index_.AddPack(Pack(3), std::vector<pack::PackEntry>{Entry(Id(3), 12)}));  // moved
+  ASSERT_OK(index_.DropPacks({Pack(1)}));
+  int left = 0;
+  ASSERT_OK(index_.ForEach([&](const ChunkId&, const ChunkLocation& l) {
+    EXPECT_NE(l.pack, Pack(1));
+    ++left;
+    return true;
+  }));
+  EXPECT_EQ(left, 2);
+  EXPECT_TRUE(index_.Locate(Id(3))->has_value());
+}
+
+TEST_F(ChunkIndexTest, ClearAlsoForgetsTheGcRecordsApplied) {
+  WriteBatch b;
+  GcState::SetApplied(&b, "gc/00000000000000000001-00000000");
+  GcState::Hide(&b, Pack(4));
+  ASSERT_OK(kv_->Write(b));
+  GcState state(kv_.get());
+  EXPECT_EQ(*state.Applied(), "gc/00000000000000000001-00000000");
+  EXPECT_EQ(state.HiddenPacks()->size(), 1u);
+  ASSERT_OK(index_.Clear());
+  EXPECT_EQ(*state.Applied(), "");
+  EXPECT_TRUE(state.HiddenPacks()->empty());
 }
 
 }  // namespace

@@ -202,7 +202,6 @@ src_bytes=$(($(bytes "$D/tree") + $(bytes "$D/media")))
   echo "fs=$(df -T "$W" | awk 'NR == 2 { print $2 }')"
   echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "drop_caches=$can_drop"
-  echo "snapctl=$("$SNAP" --version 2>/dev/null | head -1 || echo '?')"
   command -v restic >/dev/null && echo "restic=$(restic version | cut -d' ' -f1-2)"
   command -v borg >/dev/null && echo "borg=$(borg --version)"
   echo "zstd=zstd $(zstd --version | grep -o 'v[0-9.]*' | head -1)"

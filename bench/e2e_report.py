@@ -144,7 +144,7 @@ def main(argv):
         row("peak RSS <= 150 MiB", f"max {peak[1] / 1024:.0f} MiB ({peak[0]})", peak[1] / 1024 <= 150)
     r1, r10 = rss("initial", "snapctl"), rss("initial-10x", "snapctl")
     if r1 and r10:
-        row(f"peak RSS flat with {int(meta['files10']) // int(meta['files'])}x the small files",
+        row(f"peak RSS flat (<= 1.2x) with {int(meta['files10']) // int(meta['files'])}x the small files",
             f"{r1 / 1024:.0f} MiB -> {r10 / 1024:.0f} MiB ({r10 / r1:.2f}x)", r10 / r1 <= 1.2)
     sent = b.get(("replicate-1%", "snapctl", "bytes_sent"), {})
     added = b.get(("change1", "snapctl", "pack_added"), {})

@@ -124,7 +124,10 @@ Result<Buffer> Repository::ReadFrame(const ChunkId& id) const {
     SNAP_RETURN_IF_ERROR(fetcher_->Fetch(std::span<const ChunkId>(&id, 1)));
     SNAP_ASSIGN_OR_RETURN(loc, chunk_index_->Locate(id));
   }
-  if (!loc) return Status::NotFound("chunk " + id.ShortHex() + ": not in the index");
+  if (!loc)
+    return Status::NotFound("chunk " + id.ShortHex() +
+                            ": not in the index (when a pack holds it, `snapctl check "
+                            "--rebuild-index` indexes it again)");
   Result<Buffer> frame = ReadFrameAt(id, *loc);
   if (frame.status().IsNotFound()) {
     // The pack is gone: a gc run repacked it after this index was last

@@ -78,8 +78,12 @@ class Repository {
   // reading commands (list, ls, restore, check) then work during a running
   // snapshot, seeing the index as of the open. Whenever the index is
   // writable, Open reconciles the catalog with snapshots/ and applies the
-  // gc records (ApplyGcRecords).
-  enum class Mode { kReadWrite, kReadOnly };
+  // gc records (ApplyGcRecords). kRebuildIndex is kReadWrite that, when the
+  // index does not open (damaged), moves it aside to index.damaged and
+  // rebuilds a new one from the packs (index_rebuilt() then says so).
+  // Otherwise an index that does not open fails Open with advice to run
+  // `snapctl check --rebuild-index`.
+  enum class Mode { kReadWrite, kReadOnly, kRebuildIndex };
   static Result<std::unique_ptr<Repository>> Open(const std::string& dir,
                                                   const Credentials& creds,
                                                   Mode mode = Mode::kReadWrite);
@@ -159,6 +163,8 @@ class Repository {
   // next read-write open drops the entry. Its chunks stay until gc.
   Status ForgetSnapshot(const SnapshotInfo& s);
   bool index_writable() const { return !index_read_only_; }
+  // Open found no usable index and rebuilt it from the packs.
+  bool index_rebuilt() const { return index_rebuilt_; }
 
   // Garbage collection (FORMAT.md "Garbage collection").
   // Applies the gc records under gc/ this index has not applied yet, in
@@ -211,6 +217,7 @@ class Repository {
   std::unique_ptr<index::FilesCache> files_cache_;
   ChunkFetcher* fetcher_ = nullptr;
   bool index_read_only_ = false;
+  bool index_rebuilt_ = false;
 
   struct MovedChunks;  // repository_gc.cc
   mutable std::mutex moved_mu_;

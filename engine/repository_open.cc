@@ -83,10 +83,11 @@ Result<std::optional<repo::MasterKeys>> ExportedKeys(const Credentials& creds,
 }
 
 // An exported key when given, else keys/master unwrapped by the credentials.
-Result<repo::MasterKeys> UnlockKeys(const store::ObjectStore& store, const repo::Config& config,
-                                    const Credentials& creds) {
+Result<repo::MasterKeys> UnlockKeys(const std::string& dir, const store::ObjectStore& store,
+                                    const repo::Config& config, const Credentials& creds) {
   SNAP_ASSIGN_OR_RETURN(std::optional<repo::MasterKeys> exported, ExportedKeys(creds, config));
   if (exported) return *exported;
+  const std::string key_path = dir + "/" + std::string(kKeyFileKey);
   Result<Buffer> kf_bytes = store.Get(kKeyFileKey);
   if (kf_bytes.status().IsNotFound())
     return Status::InvalidArgument(
@@ -94,12 +95,19 @@ Result<repo::MasterKeys> UnlockKeys(const store::ObjectStore& store, const repo:
         " holds no key file (a replica or its cache): pass --key-file with the key "
         "`snapctl key export` printed");
   if (!kf_bytes.ok()) return kf_bytes.status();
-  SNAP_ASSIGN_OR_RETURN(repo::KeyFile kf, repo::KeyFile::Decode(*kf_bytes));
+  Result<repo::KeyFile> kf = repo::KeyFile::Decode(*kf_bytes);
+  if (!kf.ok()) return kf.status().WithContext(key_path);
   codec::Key256 kek{};
-  if (kf.wrap != repo::WrapKind::kClear) {
-    SNAP_ASSIGN_OR_RETURN(kek, KekFor(kf, creds, config.RepoIdHex()));
+  if (kf->wrap != repo::WrapKind::kClear) {
+    SNAP_ASSIGN_OR_RETURN(kek, KekFor(*kf, creds, config.RepoIdHex()));
   }
-  return kf.Unwrap(kek, config.repo_id);
+  Result<repo::MasterKeys> keys = kf->Unwrap(kek, config.repo_id);
+  if (keys.ok()) return keys;
+  if (kf->wrap != repo::WrapKind::kKeyFile) return keys.status().WithContext(key_path);
+  // Name the file whose key failed too: it may be damaged or another
+  // repository's.
+  return keys.status().WithContext(
+      key_path + " with " + creds.key_file.value_or(DefaultKeyFilePath(config.RepoIdHex())));
 }
 
 }  // namespace
@@ -171,6 +179,57 @@ Result<InitResult> Repository::Init(const std::string& dir, const InitOptions& o
   return result;
 }
 
+namespace {
+
+constexpr char kRebuildAdvice[] =
+    " (the index is a cache of the packs: `snapctl check --rebuild-index` moves it aside "
+    "and rebuilds it)";
+
+struct OpenedIndex {
+  Result<std::unique_ptr<index::KvStore>> kv;
+  bool fresh = false, read_only = false;
+};
+
+// Opens DIR/index for `mode` (see Repository::Mode). An index that does not
+// open for any reason but another process's lock is damaged: it is a cache,
+// so the error says how to rebuild it, and kRebuildIndex does so.
+Result<OpenedIndex> OpenIndex(const std::string& dir, Repository::Mode mode) {
+  const std::string path = dir + "/index";
+  std::error_code ec;
+  index::RocksOptions opts;
+  opts.corruption_advice = kRebuildAdvice;
+  const bool fresh = !std::filesystem::exists(path, ec);
+  OpenedIndex o{index::OpenRocksKv(path, opts), fresh, false};
+  // Another process holds the index (a running snapshot), or too little
+  // space is left to open it for writing: readers see it read-only.
+  bool no_space = !o.kv.ok() && o.kv.status().message().find("No space left") != std::string::npos;
+  if (!o.kv.ok() && (o.kv.status().code() == Status::Code::kUnavailable || no_space) &&
+      mode == Repository::Mode::kReadOnly && !o.fresh) {
+    opts.read_only = true;
+    o.kv = index::OpenRocksKv(path, opts);
+    o.read_only = true;
+  }
+  if (o.kv.ok() && mode == Repository::Mode::kRebuildIndex) {
+    // Damage inside a table shows only when it is read.
+    Status verified = (*o.kv)->Verify();
+    if (!verified.ok()) o.kv = verified;  // closes the database
+  }
+  if (o.kv.ok() || o.kv.status().code() == Status::Code::kUnavailable || no_space) return o;
+  if (mode != Repository::Mode::kRebuildIndex) {
+    if (o.kv.status().IsCorruption()) return o.kv.status();  // carries the advice
+    return Status::IOError(o.kv.status().message() + kRebuildAdvice);
+  }
+  const std::string aside = dir + "/index.damaged";
+  std::filesystem::remove_all(aside, ec);
+  std::filesystem::rename(path, aside, ec);
+  if (ec) return Status::IOError(path + ": cannot move the damaged index aside: " + ec.message());
+  o.kv = index::OpenRocksKv(path, opts);
+  o.fresh = true;
+  return o;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
                                                      const Credentials& creds, Mode mode) {
   std::error_code ec;
@@ -182,7 +241,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
     return Status::NotFound(dir + ": not a snapctl repository (no config; run `snapctl init`)");
   SNAP_ASSIGN_OR_RETURN(repo::Config config,
                         repo::Config::Decode(*config_bytes));
-  SNAP_ASSIGN_OR_RETURN(repo::MasterKeys keys, UnlockKeys(*store, config, creds));
+  SNAP_ASSIGN_OR_RETURN(repo::MasterKeys keys, UnlockKeys(dir, *store, config, creds));
   std::unique_ptr<Repository> r(new Repository());
   r->dir_ = dir;
   r->config_ = config;
@@ -191,22 +250,15 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
   if (config.encrypted) r->sealer_ = std::make_unique<codec::Sealer>(keys.seal);
   r->gear_ = chunk::MakeGearTable(keys.gear_seed);
   r->store_ = std::move(store);
-  bool fresh_index = !std::filesystem::exists(dir + "/index", ec);
-  Result<std::unique_ptr<index::KvStore>> kv = index::OpenRocksKv(dir + "/index");
-  bool read_only = false;
-  if (!kv.ok() && kv.status().code() == Status::Code::kUnavailable && mode == Mode::kReadOnly &&
-      !fresh_index) {
-    index::RocksOptions ro;
-    ro.read_only = true;
-    kv = index::OpenRocksKv(dir + "/index", ro);
-    read_only = true;
-  }
-  if (!kv.ok()) return kv.status();
-  r->kv_ = std::move(*kv);
+  SNAP_ASSIGN_OR_RETURN(OpenedIndex opened, OpenIndex(dir, mode));
+  if (!opened.kv.ok()) return opened.kv.status();
+  bool fresh_index = opened.fresh, read_only = opened.read_only;
+  r->kv_ = std::move(*opened.kv);
   r->index_read_only_ = read_only;
   r->chunk_index_ = std::make_unique<index::ChunkIndex>(r->kv_.get());
   r->catalog_ = std::make_unique<index::Catalog>(r->kv_.get());
   r->files_cache_ = std::make_unique<index::FilesCache>(r->kv_.get());
+  r->index_rebuilt_ = fresh_index;
   if (fresh_index) {
     // The index is a cache: a lost one is rebuilt from the packs before use.
     SNAP_ASSIGN_OR_RETURN(RebuildReport rebuilt, RebuildIndex(*r));
@@ -218,7 +270,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
     // A reading command still works past a gc record that does not decode
     // (gc and snapshots stop on it and name it); a writer must not.
     Status applied = r->ApplyGcRecords();
-    if (!applied.ok() && mode == Mode::kReadWrite) return applied;
+    if (!applied.ok() && mode != Mode::kReadOnly) return applied;
   }
   return r;
 }

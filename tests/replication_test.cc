@@ -19,11 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // A source tree of `files` random files of 8-40 KiB in a few directories.
 void MakeTree(const std::string& root, int files, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -123,10 +118,14 @@ TEST_F(Replication, CutConnectionsResumeAndTheCopyRestoresIdentically) {
     CmdResult r = repo_.Run("replicate --attempts 1");
     runs++;
     done = r.exit_code == 0;
-    if (!done) EXPECT_NE(r.err.find("backup"), std::string::npos) << r.err;
+    if (!done) {
+      EXPECT_NE(r.err.find("backup"), std::string::npos) << r.err;
+    }
   }
   proxy.set_cut_after(0);
-  if (!done) ASSERT_EQ(repo_.Run("replicate --attempts 1").exit_code, 0);
+  if (!done) {
+    ASSERT_EQ(repo_.Run("replicate --attempts 1").exit_code, 0);
+  }
   EXPECT_GE(proxy.cuts(), 1u);
 
   // Restore from the replica through the local repository's peer.

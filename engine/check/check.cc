@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -153,31 +154,48 @@ class Checker {
       if (src.kind == snapshot::SourceKind::kDump)
         CheckStream(src.root, where, 0);
       else
-        CheckTree(src.root, where, "");
+        CheckTree(src.root, where);
     }
   }
 
-  // Returns false if the tree is missing or damaged.
-  void CheckTree(const ChunkId& tree_id, const std::string& where, const std::string& path) {
-    auto seen = tree_ok_.find(tree_id);
-    if (seen != tree_ok_.end() && seen->second) return;
-    if (!CheckChunk(tree_id, where + " " + (path.empty() ? "/" : path) + " (tree)")) return;
+  // Reports every problem below `tree_id` for the snapshot source `where`.
+  void CheckTree(const ChunkId& tree_id, const std::string& where) {
+    for (const Problem& p : TreeProblems(tree_id))
+      report_->errors.push_back(where + " " + (p.path.empty() ? "/" : p.path) + p.what);
+  }
+
+  // A problem below a tree: the path relative to it ("" for the tree
+  // itself) and what is wrong (" (tree): damaged chunk ..." or ": ...").
+  struct Problem {
+    std::string path, what;
+  };
+  using Problems = std::vector<Problem>;
+
+  // Every tree is read once; what was found below it is kept (damage is
+  // rare, so this stays small) so that each snapshot sharing the tree is
+  // told about each damaged file it holds.
+  const Problems& TreeProblems(const ChunkId& tree_id) {
+    auto known = tree_problems_.find(tree_id);
+    if (known != tree_problems_.end()) return known->second;
+    Problems out;
+    if (std::optional<std::string> bad = ChunkProblem(tree_id)) {
+      out.push_back({"", " (tree): " + *bad});
+      return tree_problems_[tree_id] = std::move(out);
+    }
     report_->trees++;
     Result<snapshot::Tree> tree = repo_.ReadTree(tree_id);
     if (!tree.ok()) {
-      report_->errors.push_back(where + " " + path + ": " + tree.status().ToString());
-      tree_ok_[tree_id] = false;
-      return;
+      out.push_back({"", " (tree): " + tree.status().ToString()});
+      return tree_problems_[tree_id] = std::move(out);
     }
-    tree_ok_[tree_id] = true;
     for (const snapshot::Node& n : tree->nodes) {
-      std::string child = path.empty() ? n.name : path + "/" + n.name;
-      if (n.subtree) CheckTree(*n.subtree, where, child);
-      for (const ChunkId& c : n.content) {
-        if (checked_.count(c) && !damaged_.count(c)) continue;
-        CheckChunk(c, where + " " + child);
-      }
+      if (n.subtree)
+        for (const Problem& p : TreeProblems(*n.subtree))
+          out.push_back({p.path.empty() ? n.name : n.name + "/" + p.path, p.what});
+      for (const ChunkId& c : n.content)
+        if (std::optional<std::string> bad = ChunkProblem(c)) out.push_back({n.name, ": " + *bad});
     }
+    return tree_problems_[tree_id] = std::move(out);
   }
 
   void CheckStream(const ChunkId& list_id, const std::string& where, int depth) {
@@ -197,35 +215,41 @@ class Checker {
   }
 
   bool CheckChunk(const ChunkId& id, const std::string& owner) {
+    std::optional<std::string> bad = ChunkProblem(id);
+    if (bad) report_->errors.push_back(owner + ": " + *bad);
+    return !bad;
+  }
+
+  // What is wrong with chunk `id`, if anything; each chunk is looked up once.
+  std::optional<std::string> ChunkProblem(const ChunkId& id) {
     bool first = checked_.insert(id).second;
     if (first) report_->chunks_referenced++;
     auto d = damaged_.find(id);
-    if (d != damaged_.end()) {
-      report_->errors.push_back(owner + ": damaged chunk " + id.ShortHex() + " in " + d->second);
-      return false;
-    }
-    if (!first) return true;
+    if (d != damaged_.end()) return "damaged chunk " + id.ShortHex() + " in " + d->second;
+    if (!first) return std::nullopt;
     Result<std::optional<index::ChunkLocation>> loc = repo_.chunk_index().Get(id);
-    if (!loc.ok() || !*loc) {
-      report_->errors.push_back(owner + ": chunk " + id.ShortHex() + " is missing");
+    if (!loc.ok()) {
+      damaged_[id] = "the index";
+      return "chunk " + id.ShortHex() + ": " + loc.status().ToString();
+    }
+    if (!*loc) {
       damaged_[id] = "missing";
-      return false;
+      return "chunk " + id.ShortHex() +
+             " is missing (when a pack still holds it, `snapctl check --rebuild-index` "
+             "indexes it again)";
     }
     std::string pack = Repository::PackKey((*loc)->pack);
     auto size = pack_sizes_.find(pack);
     if (size == pack_sizes_.end() ||
         (*loc)->entry.offset + (*loc)->entry.length > size->second) {
-      report_->errors.push_back(owner + ": chunk " + id.ShortHex() + " points into missing or "
-                                "short pack " + pack);
       damaged_[id] = pack + " (missing)";
-      return false;
+      return "chunk " + id.ShortHex() + " points into missing or short pack " + pack;
     }
     if (opts_.read_data && read_packs_.count(pack) && !verified_.count(id)) {
-      report_->errors.push_back(owner + ": chunk " + id.ShortHex() + " not found in " + pack);
       damaged_[id] = pack;
-      return false;
+      return "chunk " + id.ShortHex() + " not found in " + pack;
     }
-    return true;
+    return std::nullopt;
   }
 
   const Repository& repo_;
@@ -236,7 +260,7 @@ class Checker {
   std::vector<std::string> snapshot_keys_;
   std::unordered_map<ChunkId, std::string, ChunkIdHash> damaged_;
   std::unordered_set<ChunkId, ChunkIdHash> verified_, checked_;
-  std::unordered_map<ChunkId, bool, ChunkIdHash> tree_ok_;
+  std::unordered_map<ChunkId, Problems, ChunkIdHash> tree_problems_;
 };
 
 }  // namespace

@@ -56,6 +56,9 @@ class KvStore {
       const = 0;
   // Removes every key with `prefix` (e.g. to rebuild a keyspace).
   virtual Status DeletePrefix(std::string_view prefix) = 0;
+  // Reads everything stored and verifies its checksums: Corruption naming
+  // the damaged file, OK for a store with nothing to verify.
+  virtual Status Verify() const { return Status::OK(); }
 };
 
 // Options for the RocksDB store; defaults bound memory (block cache size)
@@ -67,6 +70,9 @@ struct RocksOptions {
   // writer (a running snapshot) holds it. Writes then fail with
   // NotSupported. Sees the database as of the open.
   bool read_only = false;
+  // Appended to the message of every Corruption error, e.g. how to rebuild
+  // this database when it is a cache.
+  std::string corruption_advice;
 };
 
 // Opens (creating if asked) a RocksDB database in `dir`. IOError naming the

@@ -8,7 +8,11 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 
 #include "engine/index/kv_store.h"
 
@@ -16,6 +20,7 @@ namespace snap::engine::index {
 namespace {
 
 constexpr size_t kWriteBufferBytes = 16u << 20;
+constexpr uint64_t kMinFreeBytesToWrite = 40u << 20;
 constexpr int kMaxWriteBuffers = 2;
 constexpr int kMaxOpenFiles = 256;
 constexpr size_t kKeepLogFiles = 3;
@@ -49,15 +54,28 @@ bool IsLockError(const rocksdb::Status& s) {
          text.find("Resource temporarily unavailable") != std::string::npos;
 }
 
-Status FromRocks(const rocksdb::Status& s, const std::string& dir, std::string_view step) {
+Status FromRocks(const rocksdb::Status& s, const std::string& dir, std::string_view step,
+                 const std::string& advice) {
   if (s.ok()) return Status::OK();
   if (IsLockError(s)) {
     return Status::Unavailable("index " + dir + " is locked by another snapctl process");
   }
   std::string msg = "index " + dir + ": " + std::string(step) + ": " + s.ToString();
   if (s.IsBusy() || s.IsTryAgain()) return Status::Unavailable(std::move(msg));
-  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  if (s.IsCorruption()) return Status::Corruption(msg + advice);
   return Status::IOError(std::move(msg));
+}
+
+// Free bytes on the file system of `dir`, or of its parent when it does
+// not exist yet.
+std::optional<uint64_t> FreeBytesNear(const std::string& dir) {
+  struct statvfs st {};
+  std::string at = dir;
+  if (::statvfs(at.c_str(), &st) != 0) {
+    at = std::filesystem::path(dir).parent_path().string();
+    if (at.empty() || ::statvfs(at.c_str(), &st) != 0) return std::nullopt;
+  }
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 rocksdb::CompressionType PickCompression() {
@@ -101,14 +119,17 @@ rocksdb::Options DbOptions(const RocksOptions& opts) {
   o.max_log_file_size = kMaxLogFileBytes;
   o.level_compaction_dynamic_level_bytes = true;
   o.compression = PickCompression();
+  // A torn last record (a crash mid-write) is dropped; damage anywhere else
+  // in a log fails the open instead of silently losing what follows it.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(opts)));
   return o;
 }
 
 class RocksKv final : public KvStore {
  public:
-  RocksKv(std::unique_ptr<rocksdb::DB> db, std::string dir)
-      : db_(std::move(db)), dir_(std::move(dir)) {}
+  RocksKv(std::unique_ptr<rocksdb::DB> db, std::string dir, std::string advice)
+      : db_(std::move(db)), dir_(std::move(dir)), advice_(std::move(advice)) {}
 
   Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status MultiGet(const std::vector<std::string>& keys,
@@ -117,15 +138,17 @@ class RocksKv final : public KvStore {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const override;
   Status DeletePrefix(std::string_view prefix) override;
+  Status Verify() const override { return Convert(db_->VerifyChecksum(), "verify"); }
 
  private:
   Status Convert(const rocksdb::Status& s, std::string_view step) const {
-    return FromRocks(s, dir_, step);
+    return FromRocks(s, dir_, step, advice_);
   }
   Status DeleteByIteration(std::string_view prefix);
 
   std::unique_ptr<rocksdb::DB> db_;
   const std::string dir_;
+  const std::string advice_;
 };
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
@@ -215,11 +238,21 @@ Status RocksKv::DeleteByIteration(std::string_view prefix) {
 }  // namespace
 
 Result<std::unique_ptr<KvStore>> OpenRocksKv(const std::string& dir, const RocksOptions& opts) {
+  // RocksDB writes when it opens for writing (a new log, preallocated to
+  // about a write buffer, a manifest, the replayed log as a table) and
+  // aborts when the file system runs out of space there.
+  if (std::optional<uint64_t> left = FreeBytesNear(dir); !opts.read_only && left &&
+                                                         *left < kMinFreeBytesToWrite)
+    return Status::IOError("index " + dir + ": " + std::to_string(*left >> 10) +
+                           " KiB left: No space left on device (opening it for writing needs " +
+                           std::to_string(kMinFreeBytesToWrite >> 20) +
+                           " MiB); free space and run again");
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = opts.read_only ? rocksdb::DB::OpenForReadOnly(DbOptions(opts), dir, &raw)
                                      : rocksdb::DB::Open(DbOptions(opts), dir, &raw);
-  if (!s.ok()) return FromRocks(s, dir, "open");
-  return std::unique_ptr<KvStore>(new RocksKv(std::unique_ptr<rocksdb::DB>(raw), dir));
+  if (!s.ok()) return FromRocks(s, dir, "open", opts.corruption_advice);
+  return std::unique_ptr<KvStore>(
+      new RocksKv(std::unique_ptr<rocksdb::DB>(raw), dir, opts.corruption_advice));
 }
 
 }  // namespace snap::engine::index

@@ -54,7 +54,7 @@ TEST(ReplicationQueue, PeerStateRoundTrips) {
   s.last_snapshot = Id(9);
   s.last_success_ns = 123;
   s.last_failure_ns = 456;
-  s.bytes_sent = 1u << 40;
+  s.bytes_sent = uint64_t{1} << 40;
   s.last_error = "boom";
   ASSERT_OK(q.PutState("p", s));
   auto back = q.State("p");
@@ -62,7 +62,7 @@ TEST(ReplicationQueue, PeerStateRoundTrips) {
   EXPECT_EQ(back->last_snapshot, Id(9));
   EXPECT_EQ(back->last_success_ns, 123);
   EXPECT_EQ(back->last_failure_ns, 456);
-  EXPECT_EQ(back->bytes_sent, 1u << 40);
+  EXPECT_EQ(back->bytes_sent, uint64_t{1} << 40);
   EXPECT_EQ(back->last_error, "boom");
 }
 

@@ -17,7 +17,7 @@ Status ReplicaSession::OnGetConfig() {
 Status ReplicaSession::OnListSnapshots() {
   SNAP_RETURN_IF_ERROR(RequireRepo());
   protocol::SnapshotList list;
-  SNAP_ASSIGN_OR_RETURN(list.entries, repo_->ListSnapshots());
+  SNAP_ASSIGN_OR_RETURN(list.entries, repo_->ListCompleteSnapshots());
   // The wire bounds a list; the newest are the ones a restore wants.
   if (list.entries.size() > protocol::kMaxSnapshotsPerList)
     list.entries.erase(list.entries.begin(), list.entries.end() - protocol::kMaxSnapshotsPerList);
@@ -87,7 +87,21 @@ Result<bool> ReplicaSession::NextReply(Buffer* out) {
 
 Result<bool> ReplicaSession::NextChunkReply(Reply* r, Buffer* out) {
   const ChunkId& id = r->chunks[r->next++];
-  SNAP_ASSIGN_OR_RETURN(std::optional<Buffer> frame, repo_->ReadFrame(id));
+  Result<std::optional<Buffer>> read = repo_->ReadFrame(id);
+  if (!read.ok() && !read.status().IsCorruption())
+    return read.status().WithContext("chunk " + id.ShortHex());
+  std::optional<Buffer> frame;
+  if (read.ok()) {
+    frame = std::move(*read);
+  } else {
+    // A damaged copy is not served: the client hears MISSING, restores
+    // everything else, and names what it could not get.
+    store_->metrics().errors++;
+    spdlog::warn("session {} from {}, repository {}: GET_CHUNKS: chunk {} is damaged here, answered "
+                 "MISSING: {} (run `replicad check --read-data`)",
+                 ShortKey(peer_.client_key), peer_.address, RepoHex(), id.ShortHex(),
+                 read.status().ToString());
+  }
   if (frame) {
     protocol::EncodeMessage(MessageType::kFrame, *frame, out);
   } else {

@@ -30,6 +30,11 @@ namespace fsys = std::filesystem;
 
 std::string Bin() { return SNAPCTL_BIN; }
 
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 std::string Quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -57,6 +57,9 @@ uint64_t DirBytes(const std::string& dir);
 
 std::string Bin();  // path of the snapctl binary under test
 
+// `s` without trailing newlines and spaces (a command's one-line output).
+std::string Trim(std::string s);
+
 // ---- fault injection ----
 
 // Trials of a fault test: $SNAPCTL_FAULT_TRIALS when set (a long run sets

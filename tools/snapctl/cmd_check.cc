@@ -94,9 +94,18 @@ void Print(const Globals& g, const engine::CheckReport& r, const CheckArgs& a) {
 }
 
 int Run(const Globals& g, const CheckArgs& a) {
-  auto repo = OpenRepo(g, /*read_only=*/!a.rebuild && !a.repair);
+  using Mode = engine::Repository::Mode;
+  if (g.repo.empty()) return Fail(g, OpenRepo(g).status());
+  auto creds = CredentialsOf(g);
+  if (!creds.ok()) return Fail(g, creds.status());
+  auto repo = a.rebuild ? engine::Repository::Open(g.repo, *creds, Mode::kRebuildIndex)
+                        : OpenRepo(g, /*read_only=*/!a.repair);
   if (!repo.ok()) return Fail(g, repo.status());
-  if (a.rebuild) {
+  if (a.rebuild && (*repo)->index_rebuilt()) {
+    // Open found the index missing or damaged (moved to index.damaged) and
+    // rebuilt it already.
+    if (!g.quiet && !g.json) std::cout << "index rebuilt from the packs\n";
+  } else if (a.rebuild) {
     int rc = Rebuild(g, **repo);
     if (rc != 0) return rc;
   }

@@ -111,6 +111,13 @@ Status ChunkIndex::AddPack(const PackId& pack, std::span<const pack::PackEntry> 
   return kv_->Write(batch, /*sync=*/true);
 }
 
+Status ChunkIndex::Remove(std::span<const ChunkId> ids) {
+  if (ids.empty()) return Status::OK();
+  WriteBatch batch;
+  for (const ChunkId& id : ids) batch.Delete(ChunkKey(id));
+  return kv_->Write(batch, /*sync=*/true);
+}
+
 Status ChunkIndex::ForEach(
     const std::function<bool(const ChunkId&, const ChunkLocation&)>& fn) const {
   Status bad;

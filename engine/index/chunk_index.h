@@ -59,6 +59,9 @@ class ChunkIndex {
   // Removes every location pointing into one of `packs` (packs gc deleted);
   // one scan of the keyspace, deletes in bounded batches.
   Status DropPacks(const PackSet& packs);
+  // Removes the locations of `ids` (absent IDs are skipped) in one atomic,
+  // synced batch; their frames stay in their packs.
+  Status Remove(std::span<const ChunkId> ids);
   // Adds every entry of a pack in one atomic, synced batch. An ID already
   // indexed is pointed at this pack instead (both copies are valid).
   Status AddPack(const PackId& pack, std::span<const pack::PackEntry> entries);

@@ -1,5 +1,7 @@
 #include "replicator/server/replica_repo.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -7,6 +9,7 @@
 
 #include "engine/codec/crypto.h"
 #include "engine/repository.h"
+#include "replicator/server/durable_file.h"
 
 namespace snap::replicator::server {
 namespace {
@@ -18,11 +21,20 @@ constexpr size_t kReceiptValueSize = 12;  // received_ns u64 LE | size u32 LE
 // Present once the index covers every pack and snapshot (written at create
 // and after a rebuild), so a rebuild cut short runs again. On disk.
 constexpr std::string_view kCompleteKey = "mcomplete";
+// 'mresend' | snapshot ID[32]: the snapshot awaits re-send after a repair
+// (`replicad check --repair`). On disk: never change.
+constexpr std::string_view kResendPrefix = "mresend";
 // Per repository: a replica may hold many, each with its own RocksDB.
 constexpr size_t kBlockCacheBytes = 8u << 20;
 
 std::string ReceiptKey(const ChunkId& id) {
   std::string key(1, kReceiptPrefix);
+  key.append(engine::AsChars(id.span()));
+  return key;
+}
+
+std::string ResendKey(const ChunkId& id) {
+  std::string key(kResendPrefix);
   key.append(engine::AsChars(id.span()));
   return key;
 }
@@ -77,7 +89,8 @@ Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::Create(const std::string& dir,
   r->config_ = *config;
   r->config_bytes_.assign(config_bytes.begin(), config_bytes.end());
   r->owner_ = owner;
-  SNAP_ASSIGN_OR_RETURN(r->store_, engine::store::OpenLocalStore(dir));
+  SNAP_ASSIGN_OR_RETURN(r->store_, engine::store::OpenLocalStore(dir));  // creates `dir`
+  SNAP_RETURN_IF_ERROR(r->TakeLock(opts));
   if (r->store_->Head(kConfigKey).ok())
     return Status::InvalidArgument(dir + ": repository exists already");
   // The index first, then owner, then config: a directory with a config is
@@ -98,6 +111,7 @@ Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::Open(const std::string& dir,
   if (!std::filesystem::is_directory(dir, ec)) return Status::NotFound(dir + ": no repository");
   std::unique_ptr<ReplicaRepo> r(new ReplicaRepo());
   r->dir_ = dir;
+  SNAP_RETURN_IF_ERROR(r->TakeLock(opts));
   SNAP_ASSIGN_OR_RETURN(r->store_, engine::store::OpenLocalStore(dir));
   Result<Buffer> config = r->store_->Get(kConfigKey);
   if (!config.ok()) {
@@ -113,6 +127,13 @@ Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::Open(const std::string& dir,
   while (!r->owner_.empty() && (r->owner_.back() == '\n' || r->owner_.back() == '\r'))
     r->owner_.pop_back();
   return OpenIndexAndLoad(std::move(r), opts, /*rebuild=*/true);
+}
+
+Status ReplicaRepo::TakeLock(const RepoOptions& opts) {
+  if (opts.read_only) return Status::OK();
+  SNAP_ASSIGN_OR_RETURN(
+      lock_, RepoLock::Acquire(dir_, opts.lock_holder, opts.wait_for_lock, opts.on_lock_wait));
+  return Status::OK();
 }
 
 Result<std::unique_ptr<ReplicaRepo>> ReplicaRepo::OpenIndexAndLoad(std::unique_ptr<ReplicaRepo> r,
@@ -168,23 +189,47 @@ Result<uint64_t> ReplicaRepo::WritePack(engine::pack::PackWriter* writer) {
   engine::index::PackId pack = engine::codec::Sha256(bytes);
   std::string key = engine::Repository::PackKey(pack);
   // Durable before indexed: the index never points at a pack a crash lost.
-  SNAP_RETURN_IF_ERROR(store_->PutIfAbsent(key, bytes).status());
+  SNAP_ASSIGN_OR_RETURN(bool written, store_->PutIfAbsent(key, bytes));
+  if (!written) SNAP_RETURN_IF_ERROR(ReplaceIfDamaged(key, pack, bytes));
   SNAP_RETURN_IF_ERROR(chunks_->AddPack(pack, entries).WithContext(key));
   return static_cast<uint64_t>(bytes.size());
+}
+
+// A pack of this name exists: the same frames in the same order again (a
+// push cut before its index batch, or chunks a repair made the client send
+// again). Its name is the hash of its bytes, so bytes that no longer hash
+// to it are damaged (`replicad check --repair` forgot their chunks): the
+// good ones replace them atomically.
+Status ReplicaRepo::ReplaceIfDamaged(const std::string& key, const engine::index::PackId& pack,
+                                     ByteSpan bytes) {
+  Result<Buffer> held = store_->Get(key);
+  if (held.ok() && engine::codec::Sha256(*held) == pack) return Status::OK();
+  spdlog::warn("{}: {} was damaged; replaced by the frames sent again", dir_, key);
+  return WriteFileAtomic(dir_ + "/" + key, engine::AsChars(bytes), 0600).WithContext(key);
 }
 
 Result<std::optional<Buffer>> ReplicaRepo::ReadFrame(const ChunkId& id) const {
   SNAP_ASSIGN_OR_RETURN(std::optional<engine::index::ChunkLocation> loc, chunks_->Get(id));
   if (!loc) return std::optional<Buffer>();
-  std::string key = engine::Repository::PackKey(loc->pack);
-  Result<Buffer> frame = store_->Get(key, loc->entry.offset, loc->entry.length);
+  SNAP_ASSIGN_OR_RETURN(Buffer frame, ReadFrameAt(*loc));
+  return std::optional<Buffer>(std::move(frame));
+}
+
+Result<Buffer> ReplicaRepo::ReadFrameAt(const engine::index::ChunkLocation& loc) const {
+  std::string key = engine::Repository::PackKey(loc.pack);
+  Result<Buffer> frame = store_->Get(key, loc.entry.offset, loc.entry.length);
   if (!frame.ok()) return frame.status().WithContext(key);
   Result<engine::pack::DecodedFrame> f = engine::pack::DecodeFrame(*frame);
-  if (!f.ok()) return f.status().WithContext(key + " @" + std::to_string(loc->entry.offset));
-  if (f->header.id != id)
-    return Status::Corruption(key + ": frame at " + std::to_string(loc->entry.offset) +
+  if (!f.ok()) return f.status().WithContext(key + " @" + std::to_string(loc.entry.offset));
+  if (f->header.id != loc.entry.id)
+    return Status::Corruption(key + ": frame at " + std::to_string(loc.entry.offset) +
                               " holds another chunk than the index says");
-  return std::optional<Buffer>(std::move(*frame));
+  return std::move(*frame);
+}
+
+Status ReplicaRepo::ForEachChunk(
+    const std::function<bool(const ChunkId&, const engine::index::ChunkLocation&)>& fn) const {
+  return chunks_->ForEach(fn).WithContext(dir_);
 }
 
 Result<bool> ReplicaRepo::PutSnapshot(const ChunkId& id, ByteSpan object) {
@@ -202,9 +247,53 @@ Result<bool> ReplicaRepo::PutSnapshot(const ChunkId& id, ByteSpan object) {
   // A crash between the object and its receipt leaves the object unlisted;
   // the client's retry records it now.
   SNAP_ASSIGN_OR_RETURN(std::optional<std::string> receipt, kv_->Get(ReceiptKey(id)));
-  if (receipt) return false;
-  SNAP_RETURN_IF_ERROR(RecordReceipt(id, static_cast<uint32_t>(object.size()), NowNs()));
-  return true;
+  if (!receipt)
+    SNAP_RETURN_IF_ERROR(RecordReceipt(id, static_cast<uint32_t>(object.size()), NowNs()));
+  // Sent again after a repair: whole once more, listed again.
+  SNAP_RETURN_IF_ERROR(ClearResendMark(id));
+  return !receipt;
+}
+
+Status ReplicaRepo::ClearResendMark(const ChunkId& id) {
+  SNAP_ASSIGN_OR_RETURN(std::optional<std::string> mark, kv_->Get(ResendKey(id)));
+  if (!mark) return Status::OK();
+  engine::index::WriteBatch batch;
+  batch.Delete(ResendKey(id));
+  return kv_->Write(batch, /*sync=*/true);
+}
+
+Status ReplicaRepo::MarkForResend(std::span<const ChunkId> objects,
+                                  std::span<const ChunkId> snapshots,
+                                  std::span<const ChunkId> damaged_objects) {
+  // Unindexed first: a marked snapshot's damaged chunks never answer HAVE
+  // yes. A crash between the steps leaves what the next repair completes.
+  SNAP_RETURN_IF_ERROR(chunks_->Remove(objects).WithContext(dir_));
+  for (const ChunkId& id : damaged_objects)
+    SNAP_RETURN_IF_ERROR(store_->Delete(engine::Repository::SnapshotKey(id)));
+  if (snapshots.empty()) return Status::OK();
+  engine::index::WriteBatch batch;
+  for (const ChunkId& id : snapshots) batch.Put(ResendKey(id), "");
+  return kv_->Write(batch, /*sync=*/true);
+}
+
+Result<std::vector<ChunkId>> ReplicaRepo::AwaitingResend() const {
+  std::vector<ChunkId> out;
+  SNAP_RETURN_IF_ERROR(kv_->Scan(kResendPrefix, [&](std::string_view key, std::string_view) {
+    if (key.size() == kResendPrefix.size() + ChunkId::kSize)
+      out.push_back(ChunkId::FromSpan(engine::AsBytes(key.substr(kResendPrefix.size()))));
+    return true;
+  }));
+  return out;
+}
+
+Result<std::vector<protocol::SnapshotList::Entry>> ReplicaRepo::ListCompleteSnapshots() const {
+  SNAP_ASSIGN_OR_RETURN(std::vector<protocol::SnapshotList::Entry> all, ListSnapshots());
+  SNAP_ASSIGN_OR_RETURN(std::vector<ChunkId> awaiting, AwaitingResend());
+  if (awaiting.empty()) return all;
+  std::erase_if(all, [&](const protocol::SnapshotList::Entry& e) {
+    return std::binary_search(awaiting.begin(), awaiting.end(), e.id);
+  });
+  return all;
 }
 
 Status ReplicaRepo::RecordReceipt(const ChunkId& id, uint32_t size, int64_t now) {
@@ -256,6 +345,65 @@ Result<uint64_t> ReplicaRepo::PackBytes() const {
     return Status::OK();
   }));
   return total;
+}
+
+// ---- Administration ----
+
+Status ReplicaRepo::ForgetSnapshot(const ChunkId& id) {
+  SNAP_ASSIGN_OR_RETURN(std::optional<std::string> receipt, kv_->Get(ReceiptKey(id)));
+  // The record (and a re-send mark) first: once they are gone (synced) the
+  // snapshot is no longer listed, whatever happens to the object after.
+  engine::index::WriteBatch batch;
+  batch.Delete(ReceiptKey(id));
+  batch.Delete(ResendKey(id));
+  SNAP_RETURN_IF_ERROR(kv_->Write(batch, /*sync=*/true));
+  SNAP_RETURN_IF_ERROR(store_->Delete(engine::Repository::SnapshotKey(id)));
+  if (!receipt) return Status::OK();
+  Result<protocol::SnapshotList::Entry> e = DecodeReceipt(ReceiptKey(id), *receipt);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stats_.snapshots > 0) stats_.snapshots--;
+  if (!e.ok() || e->received_ns != stats_.newest_received_ns) return Status::OK();
+  // The newest went (only a policy keeping nothing recent does that).
+  stats_.newest_received_ns.reset();
+  return kv_->Scan(std::string(1, kReceiptPrefix), [&](std::string_view k, std::string_view v) {
+    Result<protocol::SnapshotList::Entry> other = DecodeReceipt(k, v);
+    if (other.ok() &&
+        (!stats_.newest_received_ns || other->received_ns > *stats_.newest_received_ns))
+      stats_.newest_received_ns = other->received_ns;
+    return true;
+  });
+}
+
+Result<std::vector<ChunkId>> ReplicaRepo::UnlistedSnapshots() const {
+  std::vector<ChunkId> objects, out;
+  SNAP_RETURN_IF_ERROR(store_->List("snapshots/", [&](std::string_view key, uint64_t) {
+    std::optional<ChunkId> id = ChunkId::FromHex(key.substr(key.rfind('/') + 1));
+    if (id) objects.push_back(*id);
+    return Status::OK();
+  }));
+  for (const ChunkId& id : objects) {
+    SNAP_ASSIGN_OR_RETURN(std::optional<std::string> receipt, kv_->Get(ReceiptKey(id)));
+    if (!receipt) out.push_back(id);
+  }
+  return out;
+}
+
+Status ReplicaRepo::Locate(std::span<const ChunkId> ids,
+                           std::vector<std::optional<engine::index::ChunkLocation>>* out) const {
+  return chunks_->MultiGet(ids, out);  // the replica hides no packs: Get is Locate here
+}
+
+Status ReplicaRepo::IndexPack(const engine::index::PackId& pack,
+                              std::span<const engine::pack::PackEntry> entries) {
+  return chunks_->AddPack(pack, entries).WithContext(engine::Repository::PackKey(pack));
+}
+
+Status ReplicaRepo::DropPacks(const engine::index::PackSet& packs) {
+  return chunks_->DropPacks(packs).WithContext(dir_ + "/index");
+}
+
+Status ReplicaRepo::DeletePack(const engine::index::PackId& pack) {
+  return store_->Delete(engine::Repository::PackKey(pack));
 }
 
 }  // namespace snap::replicator::server

@@ -265,6 +265,7 @@ void ReplicaSession::OnClose(const Status& why) {
   }
   push_.reset();
   lease_.reset();
+  repo_.reset();  // the last session's handle closes the repository (replica_store.h)
   if (!why.ok())
     spdlog::log(error_logged_ ? spdlog::level::debug : spdlog::level::info,
                 "session {} from {} ended: {}", ShortKey(peer_.client_key), peer_.address,

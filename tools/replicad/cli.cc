@@ -4,6 +4,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "replicator/server/replica_store.h"
+
 namespace snap::replicad {
 
 int RunCli(int argc, char** argv) {
@@ -14,6 +16,9 @@ int RunCli(int argc, char** argv) {
   RegisterAllow(app, g);
   RegisterServe(app, g);
   RegisterList(app, g);
+  RegisterForget(app, g);
+  RegisterGc(app, g);
+  RegisterCheck(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -65,6 +70,20 @@ engine::Result<HostPort> ParseHostPort(const std::string& text) {
 std::string FormatHostPort(const std::string& host, uint16_t port) {
   bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+engine::Result<std::unique_ptr<replicator::server::ReplicaRepo>> ReplicaForAdmin(
+    const std::string& dir, const std::string& repo, const std::string& verb, bool dry_run) {
+  replicator::server::RepoOptions opts;
+  opts.read_only = dry_run;
+  opts.lock_holder = verb;
+  opts.wait_for_lock = true;
+  opts.on_lock_wait = [repo](const std::string& held_by) {
+    std::cerr << "replicad: repository " << repo << " is in use by "
+              << (held_by.empty() ? "another process" : held_by)
+              << "; waiting until its sessions end\n";
+  };
+  return replicator::server::ReplicaStore::OpenForAdmin(dir, repo, opts);
 }
 
 std::string FormatTime(int64_t ns) {

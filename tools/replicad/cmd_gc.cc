@@ -6,8 +6,6 @@
 // `replicad serve` as forget does: it waits while sessions use the
 // repository and refuses its sessions ("retry later") while it works.
 // Progress on stderr; the summary on stdout.
-#include <unistd.h>
-
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -16,6 +14,7 @@
 #include "replicator/server/replica_gc.h"
 #include "replicator/server/replica_store.h"
 #include "tools/replicad/cli.h"
+#include "tools/step_progress.h"
 
 namespace snap::replicad {
 namespace {
@@ -26,38 +25,6 @@ struct GcArgs {
   std::string dir, repo, scratch;
   double ratio = 0.5;
   bool dry_run = false, json = false;
-};
-
-// One line per step on stderr; on a terminal the count is redrawn in place.
-class StepProgress {
- public:
-  StepProgress() : tty_(isatty(STDERR_FILENO)) {}
-  ~StepProgress() { Done(); }
-
-  void Update(const std::string& step, uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    bool new_step = step != step_;
-    if (!new_step && (!tty_ || now - last_ < std::chrono::milliseconds(200))) return;
-    if (new_step && !step_.empty() && tty_) std::cerr << "\n";
-    step_ = step;
-    last_ = now;
-    if (!tty_) {
-      std::cerr << "gc: " << step << "\n";
-      return;
-    }
-    std::cerr << "\rgc: " << step << " " << done;
-    if (total) std::cerr << "/" << total;
-    std::cerr << "   " << std::flush;
-  }
-  void Done() {
-    if (tty_ && !step_.empty()) std::cerr << "\n";
-    step_.clear();
-  }
-
- private:
-  bool tty_;
-  std::string step_;
-  std::chrono::steady_clock::time_point last_{};
 };
 
 nlohmann::json ReportJson(const std::string& repo, const server::ReplicaGcReport& r, bool dry_run,
@@ -110,7 +77,7 @@ int Run(const GcArgs& a) {
   opts.dry_run = a.dry_run;
   opts.max_repack_ratio = a.ratio;
   opts.scratch_dir = a.scratch;
-  StepProgress progress;
+  tools::StepProgress progress("gc");
   opts.progress = [&](const std::string& step, uint64_t done, uint64_t total) {
     progress.Update(step, done, total);
   };

@@ -1,13 +1,12 @@
 // snapctl gc [--dry-run] [--max-repack-ratio R] [--grace DURATION]
 // Needs no key and no index: it reads pack footers and frame headers only,
 // so it runs beside a snapshot, a replication or a restore.
-#include <unistd.h>
-
 #include <chrono>
 #include <iostream>
 
 #include "engine/gc.h"
 #include "tools/snapctl/cli.h"
+#include "tools/step_progress.h"
 
 namespace snap::cli {
 namespace {
@@ -17,39 +16,6 @@ struct GcArgs {
   double ratio = 0.5;
   std::string grace = "1h";
   std::string scratch;
-};
-
-// Steps on stderr: redrawn in place on a terminal, one line per step otherwise.
-class StepProgress {
- public:
-  explicit StepProgress(bool enabled) : enabled_(enabled), tty_(isatty(STDERR_FILENO)) {}
-  ~StepProgress() { Done(); }
-
-  void Update(const std::string& step, uint64_t done, uint64_t total) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    bool new_step = step != step_;
-    if (!new_step && (!tty_ || now - last_ < std::chrono::milliseconds(200))) return;
-    if (new_step && !step_.empty() && tty_) std::cerr << "\n";
-    step_ = step;
-    last_ = now;
-    if (!tty_) {
-      std::cerr << "gc: " << step << "\n";
-      return;
-    }
-    std::cerr << "\rgc: " << step << " " << done;
-    if (total) std::cerr << "/" << total;
-    std::cerr << "   " << std::flush;
-  }
-  void Done() {
-    if (enabled_ && tty_ && !step_.empty()) std::cerr << "\n";
-    step_.clear();
-  }
-
- private:
-  bool enabled_, tty_;
-  std::string step_;
-  std::chrono::steady_clock::time_point last_{};
 };
 
 nlohmann::json ReportJson(const engine::GcReport& r, bool dry_run, double seconds) {
@@ -110,7 +76,7 @@ int Run(const Globals& g, const GcArgs& a) {
   opts.max_repack_ratio = a.ratio;
   opts.grace_ns = *grace;
   opts.scratch_dir = a.scratch;
-  StepProgress progress(!g.quiet && !g.json);
+  tools::StepProgress progress("gc", !g.quiet && !g.json);
   opts.progress = [&](const std::string& step, uint64_t done, uint64_t total) {
     progress.Update(step, done, total);
   };

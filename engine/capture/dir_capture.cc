@@ -1,6 +1,7 @@
 #include "engine/capture/dir_capture.h"
 
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,12 +9,19 @@
 #include <filesystem>
 
 #include "engine/fs/fs.h"
+#include "engine/index/gc_state.h"
 #include "engine/repository.h"
 
 namespace snap::engine::capture {
 namespace {
 
 constexpr size_t kFilesCacheBatch = 2000;
+// A directory is cached only when each entry's ctime is older than the
+// capture's start by this much. A change in the same clock tick as our
+// lstat would leave ctime where it was (file systems stamp with a coarse
+// clock, some with whole seconds), and an xattr change shows in nothing
+// else; an entry this old gets a later ctime from any change after it.
+constexpr int64_t kSettledNs = 1'000'000'000;
 constexpr std::string_view kCacheDirTag = "CACHEDIR.TAG";
 constexpr std::string_view kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
 
@@ -23,6 +31,12 @@ std::string Join(const std::string& rel, const std::string& name) {
 
 int64_t Ns(const struct timespec& ts) {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t NowNs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);  // the clock file systems stamp with
+  return Ns(ts);
 }
 
 // The source root's own metadata (restored onto TARGET/NAME).
@@ -85,6 +99,11 @@ Result<ChunkId> DirCapture::Run() {
   struct stat st;
   if (::fstat(root->get(), &st) != 0)
     return Status::FromErrno("source " + source_.name + ": fstat " + source_.path, errno);
+  // Read after BeginWriting applied the gc records, and unchanged until the
+  // commit: this process holds the index.
+  SNAP_ASSIGN_OR_RETURN(gc_applied_, index::GcState(&repo_->kv()).Applied());
+  SNAP_RETURN_IF_ERROR(index::DirCache(&repo_->kv()).Load(source_.name, &dirs_before_));
+  settled_before_ns_ = NowNs() - kSettledNs;
   SNAP_ASSIGN_OR_RETURN(ChunkId content, CaptureDir(root->get(), ""));
   snapshot::Node top = RootNode(source_.path, st);
   top.name = source_.name;
@@ -97,100 +116,206 @@ Result<ChunkId> DirCapture::Run() {
   return sink_->Put(pack::EntryKind::kTree, bytes, wrapper.Refs());
 }
 
+void DirCapture::UpdateDirCache(index::WriteBatch* batch) const {
+  index::DirCache::Update(source_.name, dirs_before_, dirs_after_, batch);
+}
+
+// Subdirectories first (their tree IDs are part of this directory's
+// digest), then either the cached tree or every entry described anew.
 Result<ChunkId> DirCapture::CaptureDir(int dirfd, const std::string& rel) {
   stats_.dirs++;
   progress_->dirs++;
-  SNAP_ASSIGN_OR_RETURN(std::vector<std::string> names, fs::ListDir(dirfd));
-  if (opts_.exclude_caches && IsCacheDir(dirfd, names)) names = {std::string(kCacheDirTag)};
+  SNAP_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, ListEntries(dirfd, rel));
+  SNAP_RETURN_IF_ERROR(CaptureSubdirs(dirfd, rel, &entries));
+  // Hardlink groups are numbered across the whole source, so a tree holding
+  // one depends on more than this directory: never cached.
+  bool cacheable = std::none_of(entries.begin(), entries.end(),
+                                [](const DirEntry& e) { return e.gone || e.hardlink_group != 0; });
+  ChunkId digest;
+  if (cacheable) {
+    Buffer input;
+    AppendDigestInput(entries, &input);
+    digest = repo_->Hash(input);
+    if (std::optional<ChunkId> id = Reuse(rel, digest, entries)) return *id;
+  }
   snapshot::Tree tree;
-  SNAP_RETURN_IF_ERROR(CaptureEntries(dirfd, rel, std::move(names), &tree));
+  SNAP_ASSIGN_OR_RETURN(bool complete, DescribeEntries(dirfd, rel, entries, &tree));
   tree.Sort();
   Buffer bytes;
   tree.EncodeTo(&bytes);
-  return sink_->Put(pack::EntryKind::kTree, bytes, tree.Refs());
+  SNAP_ASSIGN_OR_RETURN(ChunkId id, sink_->Put(pack::EntryKind::kTree, bytes, tree.Refs()));
+  bool settled = std::all_of(entries.begin(), entries.end(), [&](const DirEntry& e) {
+    return Ns(e.st.st_ctim) < settled_before_ns_;
+  });
+  if (cacheable && complete && settled) dirs_after_[rel] = {gc_applied_, digest, id};
+  return id;
 }
 
-Status DirCapture::CaptureEntries(int dirfd, const std::string& rel,
-                                  std::vector<std::string> names, snapshot::Tree* tree) {
-  std::vector<struct stat> stats;
-  std::vector<std::string> kept, cache_paths;
+// The entries to capture, lstat'ed, in name order.
+Result<std::vector<DirEntry>> DirCapture::ListEntries(int dirfd, const std::string& rel) {
+  SNAP_ASSIGN_OR_RETURN(std::vector<std::string> names, fs::ListDir(dirfd));
+  if (opts_.exclude_caches && IsCacheDir(dirfd, names)) names = {std::string(kCacheDirTag)};
+  std::vector<DirEntry> entries;
+  entries.reserve(names.size());
   for (std::string& name : names) {
-    std::string path = Join(rel, name);
-    if (excludes_.Matches(path)) continue;
+    if (!excludes_.empty() && excludes_.Matches(Join(rel, name))) continue;
     Result<struct stat> st = fs::StatAt(dirfd, name);
     if (st.status().IsNotFound()) continue;  // deleted since listed
-    if (!st.ok()) return st.status().WithContext(Display(path));
-    if (S_ISREG(st->st_mode)) cache_paths.push_back(path);
-    stats.push_back(*st);
-    kept.push_back(std::move(name));
+    if (!st.ok()) return st.status().WithContext(Display(Join(rel, name)));
+    if (!IsCapturedType(st->st_mode)) continue;
+    DirEntry& e = entries.emplace_back();
+    e.name = std::move(name);
+    e.st = *st;
   }
-  std::vector<std::optional<index::CachedFile>> cached;
-  SNAP_RETURN_IF_ERROR(repo_->files_cache().Lookup(source_.name, cache_paths, &cached));
-  size_t next_cached = 0;
-  for (size_t i = 0; i < kept.size(); ++i) {
-    std::string path = Join(rel, kept[i]);
-    Result<snapshot::Node> node = fs::NodeFromStat(dirfd, kept[i], stats[i]);
-    if (node.status().code() == Status::Code::kNotSupported) continue;
-    if (node.status().IsNotFound()) continue;
+  return entries;
+}
+
+// Captures each subdirectory and numbers hardlinked entries, both in name
+// order: the walk order, which the hardlink group numbers follow.
+Status DirCapture::CaptureSubdirs(int dirfd, const std::string& rel,
+                                  std::vector<DirEntry>* entries) {
+  for (DirEntry& e : *entries) {
+    if (!S_ISDIR(e.st.st_mode)) {
+      AssignHardlinkGroup(&e);
+      continue;
+    }
+    std::string path = Join(rel, e.name);
+    Result<fs::Fd> sub = fs::OpenDirAt(dirfd, e.name);
+    if (sub.status().IsNotFound()) {
+      e.gone = true;
+      continue;
+    }
+    if (!sub.ok()) return sub.status().WithContext(Display(path));
+    SNAP_ASSIGN_OR_RETURN(e.subtree, CaptureDir(sub->get(), path));
+  }
+  return Status::OK();
+}
+
+// The cached tree of `rel` when its digest still matches and no gc record
+// was applied since it was stored (so nothing below it was dropped from the
+// index or hidden from writers).
+std::optional<ChunkId> DirCapture::Reuse(const std::string& rel, const ChunkId& digest,
+                                         const std::vector<DirEntry>& entries) {
+  auto it = dirs_before_.find(rel);
+  if (it == dirs_before_.end() || it->second.digest != digest || it->second.gc != gc_applied_)
+    return std::nullopt;
+  for (const DirEntry& e : entries) {
+    if (S_ISREG(e.st.st_mode)) {
+      stats_.files++;
+      stats_.bytes += static_cast<uint64_t>(e.st.st_size);
+      progress_->files++;
+      progress_->cached_files++;
+      progress_->bytes_total_seen += static_cast<uint64_t>(e.st.st_size);
+    } else if (!S_ISDIR(e.st.st_mode)) {
+      stats_.others++;
+    }
+  }
+  Report(rel);
+  dirs_after_[rel] = it->second;
+  return it->second.tree;
+}
+
+// Describes every entry into `tree`: metadata, xattrs, symlink targets,
+// file content (from the files cache or read). True when the tree shows
+// exactly what the entries' lstat said: every entry still there, every
+// file's content settled (not torn, not vanished).
+Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
+                                         const std::vector<DirEntry>& entries,
+                                         snapshot::Tree* tree) {
+  std::vector<std::optional<index::CachedFile>> hits;
+  SNAP_RETURN_IF_ERROR(LookUpFiles(rel, entries, &hits));
+  bool complete = true;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const DirEntry& e = entries[i];
+    if (e.gone) {
+      complete = false;
+      continue;
+    }
+    std::string path = Join(rel, e.name);
+    Result<snapshot::Node> node = fs::NodeFromStat(dirfd, e.name, e.st);
+    if (node.status().code() == Status::Code::kNotSupported || node.status().IsNotFound()) {
+      complete = false;
+      continue;
+    }
     if (!node.ok()) return node.status().WithContext(Display(path));
     // Access times are not kept: reading the tree moves them, and a moving
     // atime would change every tree ID and defeat dedup. Restore sets the
     // atime to the mtime.
     node->atime_ns = node->mtime_ns;
     if (node->type == snapshot::NodeType::kDir) {
-      Result<fs::Fd> sub = fs::OpenDirAt(dirfd, kept[i]);
-      if (sub.status().IsNotFound()) continue;
-      if (!sub.ok()) return sub.status().WithContext(Display(path));
-      SNAP_ASSIGN_OR_RETURN(ChunkId id, CaptureDir(sub->get(), path));
-      node->subtree = id;
+      node->subtree = e.subtree;
     } else if (node->type == snapshot::NodeType::kFile) {
-      SNAP_RETURN_IF_ERROR(AddFileContent(dirfd, path, &*node, stats[i], cached[next_cached++]));
+      SNAP_ASSIGN_OR_RETURN(bool settled, AddFileContent(dirfd, path, &*node, hits[i]));
+      complete = complete && settled;
     } else {
       stats_.others++;
     }
-    if (node->type != snapshot::NodeType::kDir) AssignHardlinkGroup(stats[i], &*node);
+    node->hardlink_group = e.hardlink_group;
     tree->nodes.push_back(std::move(*node));
+  }
+  return complete;
+}
+
+// Per entry, its files-cache entry when that matches the entry's lstat and
+// every chunk it lists is still indexed for reuse (one look-up and one
+// chunk-index MultiGet per directory).
+Status DirCapture::LookUpFiles(const std::string& rel, const std::vector<DirEntry>& entries,
+                               std::vector<std::optional<index::CachedFile>>* hits) {
+  std::vector<std::string> paths;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!S_ISREG(entries[i].st.st_mode)) continue;
+    paths.push_back(Join(rel, entries[i].name));
+    which.push_back(i);
+  }
+  hits->assign(entries.size(), std::nullopt);
+  if (paths.empty()) return Status::OK();
+  std::vector<std::optional<index::CachedFile>> cached;
+  SNAP_RETURN_IF_ERROR(repo_->files_cache().Lookup(source_.name, paths, &cached));
+  std::vector<ChunkId> chunks;
+  for (size_t k = 0; k < which.size(); ++k) {
+    if (!cached[k] || cached[k]->stamp != StampOf(entries[which[k]].st)) continue;
+    chunks.insert(chunks.end(), cached[k]->chunks.begin(), cached[k]->chunks.end());
+    (*hits)[which[k]] = std::move(cached[k]);
+  }
+  if (chunks.empty()) return Status::OK();
+  std::vector<std::optional<index::ChunkLocation>> locs;
+  SNAP_RETURN_IF_ERROR(repo_->chunk_index().MultiGet(chunks, &locs));
+  size_t next = 0;
+  for (std::optional<index::CachedFile>& hit : *hits) {
+    if (!hit) continue;
+    bool present = true;
+    for (size_t n = 0; n < hit->chunks.size(); ++n) present = present && locs[next++].has_value();
+    if (!present) hit.reset();
   }
   return Status::OK();
 }
 
-Status DirCapture::AddFileContent(int dirfd, const std::string& rel, snapshot::Node* node,
-                                  const struct stat& st,
-                                  const std::optional<index::CachedFile>& cached) {
+Result<bool> DirCapture::AddFileContent(int dirfd, const std::string& rel, snapshot::Node* node,
+                                        const std::optional<index::CachedFile>& hit) {
   stats_.files++;
   stats_.bytes += node->size;
   progress_->files++;
   progress_->bytes_total_seen += node->size;
-  if (cached && cached->stamp == StampOf(st)) {
-    SNAP_ASSIGN_OR_RETURN(bool present, CachedChunksPresent(*cached));
-    if (present) {
-      node->content = cached->chunks;
-      progress_->cached_files++;
-      Report(rel);
-      return Status::OK();
-    }
+  if (hit) {
+    node->content = hit->chunks;
+    progress_->cached_files++;
+    Report(rel);
+    return true;
   }
-  Status s = ReadFile(dirfd, rel, node);
+  Result<bool> settled = ReadFile(dirfd, rel, node);
   Report(rel);
-  return s;
-}
-
-Result<bool> DirCapture::CachedChunksPresent(const index::CachedFile& cached) {
-  if (cached.chunks.empty()) return true;
-  std::vector<std::optional<index::ChunkLocation>> locs;
-  SNAP_RETURN_IF_ERROR(repo_->chunk_index().MultiGet(cached.chunks, &locs));
-  for (const auto& l : locs)
-    if (!l) return false;
-  return true;
+  return settled;
 }
 
 // Reads the file; if its size, mtime or ctime moved while we read, reads it
 // again, and after opts_.read_attempts records it as changed-while-read.
-Status DirCapture::ReadFile(int dirfd, const std::string& rel, snapshot::Node* node) {
+// True when the content read is the file's as of one stable stamp.
+Result<bool> DirCapture::ReadFile(int dirfd, const std::string& rel, snapshot::Node* node) {
   std::string name = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
   for (int attempt = 1;; ++attempt) {
     Result<fs::Fd> fd = fs::OpenFileAt(dirfd, name);
-    if (fd.status().IsNotFound()) return Status::OK();  // deleted: keep metadata, no content
+    if (fd.status().IsNotFound()) return false;  // deleted: keep metadata, no content
     if (!fd.ok()) return fd.status().WithContext(Display(rel));
     struct stat before, after;
     if (::fstat(fd->get(), &before) != 0) return Status::FromErrno(Display(rel) + ": fstat", errno);
@@ -208,13 +333,14 @@ Status DirCapture::ReadFile(int dirfd, const std::string& rel, snapshot::Node* n
     if (stable) {
       index::FilesCache::Put(source_.name, rel, {StampOf(after), node->content},
                              &files_cache_batch_);
-      return FlushFilesCache(false);
+      SNAP_RETURN_IF_ERROR(FlushFilesCache(false));
+      return true;
     }
     if (attempt >= opts_.read_attempts) {
       node->flags |= snapshot::kNodeChangedWhileRead;
       warnings_.push_back(Display(rel) + ": kept changing while read (" +
                           std::to_string(attempt) + " attempts); its content may be torn");
-      return Status::OK();
+      return false;
     }
   }
 }
@@ -223,7 +349,7 @@ Status DirCapture::FlushFilesCache(bool force) {
   if (files_cache_batch_.empty() || (!force && files_cache_batch_.size() < kFilesCacheBatch))
     return Status::OK();
   // Safe before the chunks are packed: a cache hit is only used after the
-  // index confirms every chunk (CachedChunksPresent).
+  // index confirms every chunk (LookUpFiles).
   Status s = repo_->kv().Write(files_cache_batch_);
   files_cache_batch_ = index::WriteBatch();
   return s;
@@ -238,11 +364,12 @@ bool DirCapture::IsCacheDir(int dirfd, const std::vector<std::string>& names) co
   return n == static_cast<ssize_t>(sizeof buf) && kCacheDirSignature == std::string_view(buf, n);
 }
 
-void DirCapture::AssignHardlinkGroup(const struct stat& st, snapshot::Node* node) {
-  if (st.st_nlink < 2) return;
-  auto key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+void DirCapture::AssignHardlinkGroup(DirEntry* entry) {
+  if (entry->st.st_nlink < 2) return;
+  auto key = std::make_pair(static_cast<uint64_t>(entry->st.st_dev),
+                            static_cast<uint64_t>(entry->st.st_ino));
   auto [it, inserted] = hardlinks_.try_emplace(key, hardlinks_.size() + 1);
-  node->hardlink_group = it->second;
+  entry->hardlink_group = it->second;
 }
 
 std::string DirCapture::Display(const std::string& rel) const {

@@ -1,7 +1,10 @@
 // DirCapture: walks one directory source depth first, reading changed
 // files through the chunker, reusing unchanged ones from the files cache,
-// and storing each directory as a tree. Single-threaded itself; hands new
-// chunks to an EncodePool. Not thread-safe.
+// and storing each directory as a tree. A directory whose entries' lstat
+// and subtrees are what they were when its tree was last stored reuses that
+// tree from the directory cache (keyspace 'd') without describing its
+// entries again. Single-threaded itself; hands new chunks to an
+// EncodePool. Not thread-safe.
 #pragma once
 
 #include <map>
@@ -11,9 +14,11 @@
 
 #include "engine/capture.h"
 #include "engine/capture/chunk_stream.h"
+#include "engine/capture/dir_entries.h"
 #include "engine/capture/encode_pool.h"
 #include "engine/capture/glob.h"
 #include "engine/chunk/chunker.h"
+#include "engine/index/dir_cache.h"
 #include "engine/index/files_cache.h"
 #include "engine/repo/pack_sink.h"
 #include "engine/snapshot/tree.h"
@@ -31,6 +36,12 @@ class DirCapture {
   // node named after the source whose subtree is the content).
   Result<ChunkId> Run();
 
+  // After Run: adds to `batch` what brings the directory cache of this
+  // source up to this run (entries of the directories it holds now, none
+  // of the others). Write it only once the snapshot is committed: an entry
+  // claims that every chunk below its tree is stored.
+  void UpdateDirCache(index::WriteBatch* batch) const;
+
   // Stats with the chunks this source added.
   snapshot::SourceStats stats() const {
     snapshot::SourceStats s = stats_;
@@ -43,15 +54,20 @@ class DirCapture {
 
  private:
   Result<ChunkId> CaptureDir(int dirfd, const std::string& rel);
-  Status CaptureEntries(int dirfd, const std::string& rel, std::vector<std::string> names,
-                        snapshot::Tree* tree);
-  Status AddFileContent(int dirfd, const std::string& rel, snapshot::Node* node,
-                        const struct stat& st, const std::optional<index::CachedFile>& cached);
-  Result<bool> CachedChunksPresent(const index::CachedFile& cached);
-  Status ReadFile(int dirfd, const std::string& rel, snapshot::Node* node);
+  Result<std::vector<DirEntry>> ListEntries(int dirfd, const std::string& rel);
+  Status CaptureSubdirs(int dirfd, const std::string& rel, std::vector<DirEntry>* entries);
+  std::optional<ChunkId> Reuse(const std::string& rel, const ChunkId& digest,
+                               const std::vector<DirEntry>& entries);
+  Result<bool> DescribeEntries(int dirfd, const std::string& rel,
+                               const std::vector<DirEntry>& entries, snapshot::Tree* tree);
+  Status LookUpFiles(const std::string& rel, const std::vector<DirEntry>& entries,
+                     std::vector<std::optional<index::CachedFile>>* hits);
+  Result<bool> AddFileContent(int dirfd, const std::string& rel, snapshot::Node* node,
+                              const std::optional<index::CachedFile>& hit);
+  Result<bool> ReadFile(int dirfd, const std::string& rel, snapshot::Node* node);
   Status FlushFilesCache(bool force);
   bool IsCacheDir(int dirfd, const std::vector<std::string>& names) const;
-  void AssignHardlinkGroup(const struct stat& st, snapshot::Node* node);
+  void AssignHardlinkGroup(DirEntry* entry);
   std::string Display(const std::string& rel) const;
   void Report(const std::string& rel);
 
@@ -67,6 +83,10 @@ class DirCapture {
   std::vector<std::string> warnings_;
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> hardlinks_;  // (dev, ino) -> group
   index::WriteBatch files_cache_batch_;
+  std::string gc_applied_;         // GcState::Applied() during this run
+  int64_t settled_before_ns_ = 0;  // cache no directory with a newer ctime
+  index::CachedDirs dirs_before_;  // the directory cache as loaded
+  index::CachedDirs dirs_after_;   // what this run found reusable
   uint64_t files_read_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // RebuildIndex: the index is a cache of what packs and snapshots/ say.
 #include "engine/check.h"
 #include "engine/codec/crypto.h"
+#include "engine/index/dir_cache.h"
 
 namespace snap::engine {
 namespace {
@@ -46,6 +47,8 @@ Result<RebuildReport> RebuildIndex(Repository& repo) {
   RebuildReport report;
   SNAP_RETURN_IF_ERROR(repo.chunk_index().Clear());
   SNAP_RETURN_IF_ERROR(repo.catalog().Clear());
+  // A cached tree may name chunks the rebuilt index no longer holds.
+  SNAP_RETURN_IF_ERROR(index::DirCache(&repo.kv()).Clear());
   std::vector<std::pair<std::string, uint64_t>> packs;
   SNAP_RETURN_IF_ERROR(repo.store().List("packs/", [&](std::string_view key, uint64_t size) {
     packs.emplace_back(std::string(key), size);

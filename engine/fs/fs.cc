@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstring>
 
 #include "engine/fs/fs_internal.h"
 
@@ -25,8 +27,10 @@ Fd& Fd::operator=(Fd&& o) noexcept {
 namespace internal {
 
 Status CheckName(std::string_view name) {
-  bool bad = name.empty() || name == "." || name == ".." ||
-             name.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos;
+  // A plain loop: find_first_of would call memchr once per byte of `name`,
+  // and this runs for every entry a capture lists.
+  bool bad = name.empty() || name == "." || name == "..";
+  for (char c : name) bad = bad || c == '/' || c == '\0';
   if (!bad) return Status::OK();
   std::string shown(name);
   for (char& c : shown) {
@@ -60,10 +64,20 @@ Result<int> OpenAtNoAtime(int dirfd, std::string_view name, int flags) {
 }
 
 Result<struct stat> LstatAt(int dirfd, std::string_view name) {
-  struct stat st;
-  if (::fstatat(dirfd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    return Errno(name, "fstatat", errno);
+  // Called for every entry of a capture: terminate the name on the stack
+  // (a component has at most NAME_MAX bytes) rather than in a new string.
+  char buf[NAME_MAX + 1];
+  std::string copy;
+  const char* path = buf;
+  if (name.size() < sizeof buf) {
+    std::memcpy(buf, name.data(), name.size());
+    buf[name.size()] = '\0';
+  } else {
+    copy = std::string(name);  // too long to exist: fstatat says so
+    path = copy.c_str();
   }
+  struct stat st;
+  if (::fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) return Errno(name, "fstatat", errno);
   return st;
 }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/bytes.h"
 #include "engine/result.h"
 #include "engine/snapshot/tree.h"
 
@@ -55,11 +56,20 @@ Result<std::vector<std::string>> ListDir(int dirfd);
 // The full lstat of `name` (fstatat with AT_SYMLINK_NOFOLLOW).
 Result<struct stat> StatAt(int dirfd, std::string_view name);
 
+// Appends to `out` a canonical encoding of what NodeFromStat takes from
+// `st` alone (type, mode, owner ids and their names, mtime, size, rdev,
+// inode, links) and of what moves whenever anything else it reads of the
+// entry changes: st_ctime (xattrs and ACLs; a symlink's target never
+// changes in place) and st_dev. Equal keys of one entry mean NodeFromStat
+// would describe it alike. No system calls.
+void AppendStatKey(std::string_view name, const struct stat& st, Buffer* out);
+
 // Fills a Node's metadata from a stat of `name`: type, mode, uid/gid and
 // their names (cached getpwuid_r/getgrgid_r), mtime/atime in ns, size, rdev,
-// inode, links, symlink target (readlinkat), xattrs (llistxattr/lgetxattr
-// via /proc/self/fd/<dirfd>/<name> or an O_PATH fd; sorted; unsupported file
-// systems give none). Content and subtree are left empty.
+// inode, links, symlink target (readlinkat), xattrs (listxattrat/getxattrat
+// on Linux 6.13 and later, else llistxattr/lgetxattr via
+// /proc/self/fd/<dirfd>/<name>; sorted; unsupported file systems give
+// none). Content and subtree are left empty.
 // NotSupported for a type Node cannot hold.
 Result<snapshot::Node> NodeFromStat(int dirfd, std::string_view name, const struct stat& st);
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "engine/codec/varint.h"
 #include "engine/fs/fs.h"
 #include "engine/fs/fs_internal.h"
 
@@ -55,14 +56,22 @@ Result<std::string> ReadLinkAt(int dirfd, std::string_view name, size_t hint) {
   return Status::IOError(n + ": readlinkat: target too long");
 }
 
-// Appends the entries but "." and ".."; returns 0 or the readdir errno.
-int ReadNames(DIR* dir, std::vector<std::string>* names) {
+// Appends the entries of `dirfd` from its current offset on, but "." and
+// "..": getdents64 straight on the fd, without the dup, fstat and fcntl
+// calls an opendir() would add for every directory of a capture. Returns 0
+// or the errno.
+int ReadNames(int dirfd, std::vector<std::string>* names) {
+  alignas(struct dirent64) char buf[32768];
   while (true) {
-    errno = 0;
-    struct dirent* e = ::readdir(dir);
-    if (e == nullptr) return errno;
-    std::string_view n(e->d_name);
-    if (n != "." && n != "..") names->emplace_back(n);
+    ssize_t n = ::getdents64(dirfd, buf, sizeof buf);
+    if (n < 0) return errno;
+    if (n == 0) return 0;
+    for (ssize_t off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const struct dirent64*>(buf + off);
+      std::string_view name(e->d_name);
+      if (name != "." && name != "..") names->emplace_back(name);
+      off += e->d_reclen;
+    }
   }
 }
 
@@ -112,21 +121,11 @@ Result<Fd> OpenFileAt(int dirfd, std::string_view name) {
 }
 
 Result<std::vector<std::string>> ListDir(int dirfd) {
-  // A dup shares the file offset with dirfd, hence the rewind; closedir()
-  // closes the dup, never the caller's fd.
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return Errno("directory", "dup", errno);
-  DIR* dir = ::fdopendir(dup);
-  if (dir == nullptr) {
-    int err = errno;
-    ::close(dup);
-    return Errno("directory", "fdopendir", err);
-  }
-  ::rewinddir(dir);
+  // From the start whatever the fd's offset; leaves it at the end.
+  if (::lseek(dirfd, 0, SEEK_SET) < 0) return Errno("directory", "lseek", errno);
   std::vector<std::string> names;
-  int err = ReadNames(dir, &names);
-  ::closedir(dir);
-  if (err != 0) return Errno("directory", "readdir", err);
+  int err = ReadNames(dirfd, &names);
+  if (err != 0) return Errno("directory", "getdents64", err);
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -134,6 +133,23 @@ Result<std::vector<std::string>> ListDir(int dirfd) {
 Result<struct stat> StatAt(int dirfd, std::string_view name) {
   SNAP_RETURN_IF_ERROR(CheckName(name));
   return internal::LstatAt(dirfd, name);
+}
+
+void AppendStatKey(std::string_view name, const struct stat& st, Buffer* out) {
+  codec::Encoder enc(out);
+  enc.PutString(name);
+  enc.PutVarint(st.st_mode);  // the type, too
+  enc.PutVarint(st.st_uid);
+  enc.PutVarint(st.st_gid);
+  enc.PutString(internal::UserName(st.st_uid));
+  enc.PutString(internal::GroupName(st.st_gid));
+  enc.PutSignedVarint(Nanos(st.st_mtim));
+  enc.PutSignedVarint(Nanos(st.st_ctim));
+  enc.PutVarint(static_cast<uint64_t>(st.st_size));
+  enc.PutVarint(st.st_rdev);
+  enc.PutVarint(st.st_ino);
+  enc.PutVarint(st.st_nlink);
+  enc.PutVarint(st.st_dev);
 }
 
 Result<Node> NodeFromStat(int dirfd, std::string_view name, const struct stat& st) {

@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "engine/fs/fs.h"
+#include "engine/fs/fs_internal.h"
 #include "tests/support/test_util.h"
 
 namespace snap::engine::fs {
@@ -311,6 +313,42 @@ TEST_F(FsCaptureTest, NodeFromStatReadsSymlinkOwnXattrsNotTargets) {
   Result<Node> n = Describe(dir_, "l");
   ASSERT_OK(n);
   EXPECT_TRUE(n->xattrs.empty());
+}
+
+// Kernels from 6.13 are read with listxattrat/getxattrat, older ones
+// through /proc/self/fd: both must see the same, values and lists longer
+// than a first guess included, and a symlink's own attributes only.
+TEST_F(FsCaptureTest, XattrsReadTheSameThroughTheAtCallsAndThroughProc) {
+  WriteFile(tmp_.Sub("f"), "");
+  std::string path = tmp_.Sub("f");
+  std::string big(1500, 'v');  // longer than the first guess; one ext4 block holds all
+  if (::setxattr(path.c_str(), "user.big", big.data(), big.size(), 0) != 0) {
+    GTEST_SKIP() << "setxattr: " << std::strerror(errno);
+  }
+  std::vector<Xattr> want = {{"user.big", big}};
+  for (int i = 0; i < 24; ++i) {  // a list of about 700 bytes
+    std::string name = "user.attribute-number-" + std::to_string(100 + i);
+    ASSERT_EQ(::setxattr(path.c_str(), name.c_str(), "x", 1, 0), 0);
+    want.push_back({name, "x"});
+  }
+  std::sort(want.begin(), want.end(),
+            [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+  ASSERT_EQ(::symlink("f", tmp_.Sub("l").c_str()), 0);
+  // trusted.* goes on a symlink itself (user.* cannot); it needs root.
+  bool link_xattr = ::lsetxattr(tmp_.Sub("l").c_str(), "trusted.own", "o", 1, 0) == 0;
+  for (bool proc : {false, true}) {
+    SCOPED_TRACE(proc ? "through /proc" : "at-calls");
+    internal::UseProcPathForXattrReads(proc);
+    Result<Node> f = Describe(dir_, "f");
+    ASSERT_OK(f);
+    EXPECT_EQ(f->xattrs, want);
+    Result<Node> l = Describe(dir_, "l");
+    ASSERT_OK(l);
+    std::vector<Xattr> own;
+    if (link_xattr) own = {{"trusted.own", "o"}};
+    EXPECT_EQ(l->xattrs, own);
+  }
+  internal::UseProcPathForXattrReads(false);
 }
 
 }  // namespace

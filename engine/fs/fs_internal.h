@@ -46,6 +46,10 @@ std::string GroupName(gid_t gid);
 // by name; none when the file system does not support them.
 Result<std::vector<snapshot::Xattr>> ReadXattrs(int dirfd, std::string_view name);
 
+// Tests: makes ReadXattrs take the /proc path (as on kernels before 6.13)
+// when `on`; else the at-calls where the kernel has them.
+void UseProcPathForXattrReads(bool on);
+
 // Sets each of `xattrs` on `name` (not following a final symlink). Those the
 // file system or our privileges refuse are counted in *failures and skipped.
 Status WriteXattrs(int dirfd, std::string_view name, const std::vector<snapshot::Xattr>& xattrs,

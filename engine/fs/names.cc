@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "engine/fs/fs_internal.h"
@@ -80,14 +82,20 @@ class NameCache {
 
 }  // namespace
 
+// Each thread first tries the id it asked for last: a capture asks for the
+// same owner entry after entry, and this skips the lock and the map.
 std::string UserName(uid_t uid) {
   static NameCache* cache = new NameCache(&LookupUser);  // never destroyed: used at exit
-  return cache->Get(uid);
+  thread_local std::optional<std::pair<uid_t, std::string>> last;
+  if (!last || last->first != uid) last.emplace(uid, cache->Get(uid));
+  return last->second;
 }
 
 std::string GroupName(gid_t gid) {
   static NameCache* cache = new NameCache(&LookupGroup);
-  return cache->Get(gid);
+  thread_local std::optional<std::pair<gid_t, std::string>> last;
+  if (!last || last->first != gid) last.emplace(gid, cache->Get(gid));
+  return last->second;
 }
 
 }  // namespace snap::engine::fs::internal

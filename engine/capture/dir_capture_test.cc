@@ -1,0 +1,227 @@
+// Directory capture over a real repository and a real tree: the directory
+// cache (keyspace 'd') must make unchanged directories free without ever
+// hiding a change. The oracle for "nothing hidden" is a capture with the
+// cache dropped: both must give the same root tree, byte for byte.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "engine/capture.h"
+#include "engine/index/dir_cache.h"
+#include "engine/index/gc_state.h"
+#include "engine/repository.h"
+#include "tests/support/test_util.h"
+
+namespace snap::engine {
+namespace {
+
+namespace fsys = std::filesystem;
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+class DirCaptureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InitOptions o;
+    o.encrypted = false;
+    ASSERT_OK(Repository::Init(tmp_.Sub("repo"), o));
+    Result<std::unique_ptr<Repository>> r = Repository::Open(tmp_.Sub("repo"), {});
+    ASSERT_OK(r);
+    repo_ = std::move(*r);
+    for (const char* d : {"a", "a/b", "a/b/c", "z"}) fsys::create_directories(Src(d));
+    Write(Src("top.txt"), "top");
+    Write(Src("a/one.txt"), "one");
+    Write(Src("a/b/two.txt"), "two two");
+    Write(Src("a/b/c/deep.txt"), "deep down");
+    Write(Src("z/last.txt"), "last");
+    fsys::create_symlink("one.txt", Src("a/link"));
+    ASSERT_EQ(::setxattr(Src("a/b/two.txt").c_str(), "user.tag", "v1", 2, 0), 0);
+  }
+
+  std::string Src(const std::string& rel = "") const {
+    return rel.empty() ? tmp_.Sub("src") : tmp_.Sub("src/" + rel);
+  }
+
+  // Lets every entry's ctime fall behind the next capture's settling margin,
+  // so that capture may cache every directory.
+  static void Settle() { std::this_thread::sleep_for(std::chrono::milliseconds(1100)); }
+
+  CaptureResult Snap(const std::string& post_hook = "") {
+    CaptureOptions opts;
+    opts.sources = {{"s", Src(), {}}};
+    opts.host = "h";
+    opts.post_hook = post_hook;
+    Result<CaptureResult> r = TakeSnapshot(*repo_, opts);
+    EXPECT_OK(r);
+    return r.ok() ? *r : CaptureResult{};
+  }
+  static ChunkId Root(const CaptureResult& r) { return r.record.sources.at(0).root; }
+
+  // A capture that cannot use the directory cache.
+  ChunkId Fresh() {
+    EXPECT_OK(index::DirCache(&repo_->kv()).Clear());
+    return Root(Snap());
+  }
+  index::CachedDirs Cached() {
+    index::CachedDirs dirs;
+    EXPECT_OK(index::DirCache(&repo_->kv()).Load("s", &dirs));
+    return dirs;
+  }
+  void DropFilesCache() { ASSERT_OK(repo_->kv().DeletePrefix("f")); }
+
+  test::TempDir tmp_;
+  std::unique_ptr<Repository> repo_;
+};
+
+TEST_F(DirCaptureTest, UnchangedDirectoriesNeedNeitherFilesCacheNorReads) {
+  Settle();
+  ChunkId first = Root(Snap());
+  EXPECT_EQ(Cached().size(), 5u);  // "", a, a/b, a/b/c, z
+  DropFilesCache();
+  CaptureResult again = Snap();
+  EXPECT_EQ(Root(again), first);
+  EXPECT_EQ(again.files_read, 0u);
+  EXPECT_EQ(again.record.sources[0].stats.files, 5u);
+  EXPECT_EQ(again.record.sources[0].stats.dirs, 5u);
+  EXPECT_EQ(again.record.sources[0].stats.others, 1u);  // the symlink
+  EXPECT_EQ(again.record.sources[0].stats.bytes, 3u + 3 + 7 + 9 + 4);
+  EXPECT_EQ(again.record.sources[0].stats.new_chunks, 0u);
+}
+
+TEST_F(DirCaptureTest, EveryKindOfChangeIsCapturedAsAFullCaptureWould) {
+  // Each change gets a directory of its own, k/N (with a file carrying an
+  // xattr, a symlink and a subdirectory), cached when the change is made.
+  struct Change {
+    const char* what;
+    std::function<void(const std::string& dir)> apply;
+  };
+  auto set_xattr = [](const std::string& path, const char* name, const char* value) {
+    ASSERT_EQ(::lsetxattr(path.c_str(), name, value, std::strlen(value), 0), 0) << path;
+  };
+  std::vector<Change> changes = {
+      {"content, same size", [&](const std::string& d) { Write(d + "/f.txt", "F"); }},
+      {"content of a file in a subdirectory",
+       [&](const std::string& d) { Write(d + "/sub/g.txt", "G"); }},
+      {"mode",
+       [&](const std::string& d) { fsys::permissions(d + "/f.txt", fsys::perms::owner_read); }},
+      {"mtime only",
+       [&](const std::string& d) {
+         struct timespec t[2] = {{0, UTIME_OMIT}, {1'000'000'000, 5}};
+         ASSERT_EQ(::utimensat(AT_FDCWD, (d + "/f.txt").c_str(), t, AT_SYMLINK_NOFOLLOW), 0);
+       }},
+      {"xattr of a file", [&](const std::string& d) { set_xattr(d + "/f.txt", "user.tag", "w"); }},
+      {"xattr added to a file",
+       [&](const std::string& d) { set_xattr(d + "/f.txt", "user.new", "n"); }},
+      {"xattr removed",
+       [&](const std::string& d) {
+         ASSERT_EQ(::lremovexattr((d + "/f.txt").c_str(), "user.tag"), 0);
+       }},
+      {"xattr of a directory",
+       [&](const std::string& d) { set_xattr(d + "/sub", "user.dir", "x"); }},
+      {"xattr of a symlink",
+       [&](const std::string& d) {
+         // user.* xattrs cannot go on symlinks; trusted.* can, as root.
+         if (::geteuid() == 0)
+           set_xattr(d + "/link", "trusted.t", "t");
+         else
+           Write(d + "/f.txt", "symlink xattrs need root; another change instead");
+       }},
+      {"rename", [&](const std::string& d) { fsys::rename(d + "/f.txt", d + "/renamed.txt"); }},
+      {"new file", [&](const std::string& d) { Write(d + "/new.txt", "f"); }},
+      {"removed file", [&](const std::string& d) { fsys::remove(d + "/f.txt"); }},
+      {"new empty directory", [&](const std::string& d) { fsys::create_directory(d + "/sub/e"); }},
+      {"symlink retargeted",
+       [&](const std::string& d) {
+         fsys::remove(d + "/link");
+         fsys::create_symlink("sub", d + "/link");
+       }},
+      {"hardlink added",
+       [&](const std::string& d) { fsys::create_hard_link(d + "/f.txt", d + "/sub/hl"); }},
+      {"owner",
+       [&](const std::string& d) {
+         if (::geteuid() == 0)
+           ASSERT_EQ(::lchown((d + "/f.txt").c_str(), 4321, 4321), 0);
+         else
+           Write(d + "/f.txt", "owner changes need root; another change instead");
+       }},
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    std::string d = Src("k/" + std::to_string(i));
+    fsys::create_directories(d + "/sub");
+    Write(d + "/f.txt", "f");
+    Write(d + "/sub/g.txt", "g");
+    fsys::create_symlink("f.txt", d + "/link");
+    set_xattr(d + "/f.txt", "user.tag", "v");
+  }
+  Settle();
+  ChunkId before = Root(Snap());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    SCOPED_TRACE(changes[i].what);
+    std::string rel = "k/" + std::to_string(i);
+    ASSERT_TRUE(Cached().count(rel)) << "the directory to change is not cached";
+    changes[i].apply(Src(rel));
+    ChunkId cached = Root(Snap());
+    EXPECT_NE(cached, before) << "the change did not show";
+    EXPECT_EQ(cached, Fresh()) << "a cached directory hid the change";
+    before = cached;
+  }
+}
+
+TEST_F(DirCaptureTest, AGcRecordAppliedSinceInvalidatesEveryEntry) {
+  Settle();
+  ChunkId first = Root(Snap());
+  DropFilesCache();
+  index::WriteBatch b;
+  index::GcState::SetApplied(&b, "gc/00000000000000000001-00000000");
+  ASSERT_OK(repo_->kv().Write(b));
+  CaptureResult again = Snap();
+  EXPECT_EQ(again.files_read, 5u);  // nothing reused: chunks may be gone
+  EXPECT_EQ(Root(again), first);
+  EXPECT_EQ(Cached().size(), 5u);  // and cached anew under the new gc state
+  for (const auto& [path, dir] : Cached()) EXPECT_EQ(dir.gc, "gc/00000000000000000001-00000000");
+}
+
+TEST_F(DirCaptureTest, AFailedSnapshotWritesNoEntries) {
+  Settle();
+  CaptureOptions opts;
+  opts.sources = {{"s", Src(), {}}};
+  opts.host = "h";
+  opts.post_hook = "false";
+  EXPECT_FALSE(TakeSnapshot(*repo_, opts).ok());
+  EXPECT_TRUE(Cached().empty());
+}
+
+TEST_F(DirCaptureTest, DirectoriesWithFreshEntriesOrHardlinksAreNotCached) {
+  fsys::create_hard_link(Src("z/last.txt"), Src("z/again.txt"));
+  Settle();
+  Write(Src("a/b/fresh.txt"), "just now");
+  Snap();
+  index::CachedDirs dirs = Cached();
+  EXPECT_TRUE(dirs.count("a/b/c"));
+  EXPECT_TRUE(dirs.count(""));
+  EXPECT_FALSE(dirs.count("a/b")) << "holds an entry changed within the last second";
+  EXPECT_FALSE(dirs.count("a")) << "holds a/b, whose ctime the new entry moved";
+  EXPECT_FALSE(dirs.count("z")) << "holds hardlinks";
+}
+
+TEST_F(DirCaptureTest, EntriesOfRemovedDirectoriesAreDropped) {
+  Settle();
+  Snap();
+  ASSERT_TRUE(Cached().count("a/b/c"));
+  fsys::remove_all(Src("a/b/c"));
+  Snap();
+  EXPECT_FALSE(Cached().count("a/b/c"));
+}
+
+}  // namespace
+}  // namespace snap::engine

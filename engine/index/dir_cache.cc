@@ -1,0 +1,73 @@
+// Keyspace 'd': (source, directory path) -> gc state, digest, tree ID.
+// Layout: FORMAT.md "Index keys".
+#include "engine/index/dir_cache.h"
+
+#include <optional>
+
+#include "engine/codec/varint.h"
+
+namespace snap::engine::index {
+namespace {
+
+constexpr char kDirPrefix = 'd';    // On disk: never change.
+constexpr uint8_t kDirVersion = 1;  // On disk: bump on any layout change.
+constexpr size_t kMaxGcKey = 255;   // as a lock's `seen` (FORMAT.md "Locks")
+
+// Source names never contain NUL, so one source's keys never run into
+// another's whose name it prefixes ("www" vs "www2").
+std::string SourcePrefix(std::string_view source) {
+  std::string key;
+  key.reserve(2 + source.size());
+  key.push_back(kDirPrefix);
+  key.append(source);
+  key.push_back('\0');
+  return key;
+}
+
+std::string EncodeDir(const CachedDir& d) {
+  Buffer buf;
+  codec::Encoder enc(&buf);
+  enc.PutU8(kDirVersion);
+  enc.PutString(d.gc);
+  enc.PutId(d.digest);
+  enc.PutId(d.tree);
+  return std::string(AsChars(buf));
+}
+
+std::optional<CachedDir> DecodeDir(std::string_view value) {
+  codec::Decoder dec(AsBytes(value));
+  CachedDir d;
+  uint8_t version = 0;
+  bool ok = dec.GetU8(&version) && version == kDirVersion && dec.GetString(&d.gc, kMaxGcKey) &&
+            dec.GetId(&d.digest) && dec.GetId(&d.tree);
+  if (!ok || !dec.done()) return std::nullopt;
+  return d;
+}
+
+}  // namespace
+
+Status DirCache::Load(std::string_view source, CachedDirs* out) const {
+  out->clear();
+  const std::string prefix = SourcePrefix(source);
+  return kv_->Scan(prefix, [&](std::string_view key, std::string_view value) {
+    std::optional<CachedDir> d = DecodeDir(value);
+    if (d) out->emplace(std::string(key.substr(prefix.size())), std::move(*d));
+    return true;
+  });
+}
+
+void DirCache::Update(std::string_view source, const CachedDirs& before, const CachedDirs& after,
+                      WriteBatch* batch) {
+  const std::string prefix = SourcePrefix(source);
+  for (const auto& [path, dir] : after) {
+    auto it = before.find(path);
+    if (it == before.end() || !(it->second == dir)) batch->Put(prefix + path, EncodeDir(dir));
+  }
+  for (const auto& [path, dir] : before) {
+    if (!after.count(path)) batch->Delete(prefix + path);
+  }
+}
+
+Status DirCache::Clear() { return kv_->DeletePrefix(std::string(1, kDirPrefix)); }
+
+}  // namespace snap::engine::index

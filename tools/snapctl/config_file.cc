@@ -507,8 +507,9 @@ void Parser::ParseRetention(const toml::table& t) {
       {"keep_monthly", &r.keep_monthly}, {"keep_yearly", &r.keep_yearly}};
   for (auto&& [k, v] : t) {
     std::string key = Join("retention", k.str());
+    const std::string_view name = k.str();
     auto count = std::find_if(std::begin(counts), std::end(counts),
-                              [&](const auto& c) { return c.first == k.str(); });
+                              [name](const auto& c) { return c.first == name; });
     if (count != std::end(counts)) {
       Count(v, key, 1000000, *count->second);
     } else if (k == "keep_within") {

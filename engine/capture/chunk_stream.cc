@@ -1,5 +1,6 @@
 #include "engine/capture/chunk_stream.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,12 @@ namespace snap::engine::capture {
 namespace {
 constexpr size_t kReadSize = 4u << 20;
 constexpr size_t kHeadBytes = 16;
+
+// For a file system that honours O_NONBLOCK on regular files.
+bool ClearNonBlocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
+}
 }  // namespace
 
 ChunkStream::ChunkStream(Repository* repo, repo::PackSink* sink, EncodePool* pool,
@@ -18,20 +25,26 @@ ChunkStream::ChunkStream(Repository* repo, repo::PackSink* sink, EncodePool* poo
     : repo_(repo), sink_(sink), pool_(pool), chunker_(params, repo->gear()) {}
 
 Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId>* ids,
-                            uint64_t* bytes, const std::function<void(uint64_t)>& on_read) {
+                            uint64_t* bytes, const std::function<void(uint64_t)>& on_read,
+                            std::optional<uint64_t> size) {
   const size_t max = chunker_.params().max_size;
   buf_.resize(max + kReadSize);
   head_.clear();
   size_t have = 0;
   uint64_t stream_offset = 0;  // of buf_[0]
+  uint64_t total = 0;
   bool eof = false;
   while (!eof || have > 0) {
     // Keep at least max bytes buffered so the chunker never rescans.
     while (!eof && have < max) {
       ssize_t n = ::read(fd, buf_.data() + have, buf_.size() - have);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN && ClearNonBlocking(fd)) continue;
       if (n < 0) return Status::FromErrno(what + ": read", errno);
-      if (n == 0) eof = true;
+      total += static_cast<uint64_t>(n);
+      // An empty file is read to its end all the same: /proc and sysfs
+      // report size 0 for files with content.
+      if (n == 0 || (size > 0u && total >= *size)) eof = true;
       if (head_.size() < kHeadBytes) {
         size_t take = std::min<size_t>(kHeadBytes - head_.size(), static_cast<size_t>(n));
         head_.insert(head_.end(), buf_.begin() + have, buf_.begin() + have + take);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,13 @@ class ChunkStream {
   ChunkStream(Repository* repo, repo::PackSink* sink, EncodePool* pool,
               const chunk::ChunkerParams& params);
 
-  // Reads `fd` to EOF; appends the chunk IDs to *ids and the byte count to
-  // *bytes; calls on_read(n) after each read. `what` names the input in
-  // errors.
+  // Reads `fd` to EOF, or with `size` until that many bytes were read (the
+  // caller compares stamps to see a file that grew); appends the chunk IDs
+  // to *ids and the byte count to *bytes; calls on_read(n) after each read.
+  // `what` names the input in errors.
   Status Consume(int fd, const std::string& what, std::vector<ChunkId>* ids, uint64_t* bytes,
-                 const std::function<void(uint64_t)>& on_read = {});
+                 const std::function<void(uint64_t)>& on_read = {},
+                 std::optional<uint64_t> size = {});
   // Stores one chunk (if new) and returns its ID.
   Status Store(ByteSpan data, ChunkId* id, uint64_t offset = 0);
   // Stores `plain` as an entry of `kind` through the pool, if new.

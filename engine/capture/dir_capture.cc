@@ -89,7 +89,7 @@ DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
       opts_(opts),
       source_(source),
       progress_(progress),
-      stream_(repo, sink, pool, repo->config().file_chunking),
+      reads_(repo, sink, pool, repo->config().file_chunking, std::max(1, opts.workers)),
       excludes_(CombinedExcludes(opts, source)) {}
 
 Result<ChunkId> DirCapture::Run() {
@@ -225,6 +225,7 @@ Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
   std::vector<std::optional<index::CachedFile>> hits;
   SNAP_RETURN_IF_ERROR(LookUpFiles(rel, entries, &hits));
   bool complete = true;
+  std::vector<FileRead> reads;
   for (size_t i = 0; i < entries.size(); ++i) {
     const DirEntry& e = entries[i];
     if (e.gone) {
@@ -245,15 +246,97 @@ Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
     if (node->type == snapshot::NodeType::kDir) {
       node->subtree = e.subtree;
     } else if (node->type == snapshot::NodeType::kFile) {
-      SNAP_ASSIGN_OR_RETURN(bool settled, AddFileContent(dirfd, path, &*node, hits[i]));
-      complete = complete && settled;
+      CountFile(*node);
+      if (hits[i]) {
+        node->content = hits[i]->chunks;
+        progress_->cached_files++;
+        Report(path);
+      } else {
+        FileRead& r = reads.emplace_back();
+        r.node = tree->nodes.size();
+        r.rel = std::move(path);
+      }
     } else {
       stats_.others++;
     }
     node->hardlink_group = e.hardlink_group;
     tree->nodes.push_back(std::move(*node));
   }
-  return complete;
+  SNAP_ASSIGN_OR_RETURN(bool settled, ReadFiles(dirfd, &reads, tree));
+  return complete && settled;
+}
+
+void DirCapture::CountFile(const snapshot::Node& node) {
+  stats_.files++;
+  stats_.bytes += node.size;
+  progress_->files++;
+  progress_->bytes_total_seen += node.size;
+}
+
+// Reads the files of one directory (in parallel), then records on this
+// thread what each read found. True when every file read settled.
+Result<bool> DirCapture::ReadFiles(int dirfd, std::vector<FileRead>* reads, snapshot::Tree* tree) {
+  reads_.ForEach(reads->size(),
+                 [&](size_t i, ChunkStream& stream) { ReadFile(dirfd, &(*reads)[i], stream); });
+  bool settled = true;
+  for (FileRead& r : *reads) {
+    SNAP_RETURN_IF_ERROR(r.status);
+    progress_->bytes_read += r.bytes;
+    if (!r.found) {  // deleted: keep metadata, no content
+      settled = false;
+      continue;
+    }
+    files_read_++;
+    snapshot::Node& node = tree->nodes[r.node];
+    node.size = r.bytes;
+    node.mtime_ns = Ns(r.after.st_mtim);
+    node.atime_ns = node.mtime_ns;
+    if (r.stable) {
+      index::FilesCache::Put(source_.name, r.rel, {StampOf(r.after), r.content},
+                             &files_cache_batch_);
+      SNAP_RETURN_IF_ERROR(FlushFilesCache(false));
+    } else {
+      settled = false;
+      node.flags |= snapshot::kNodeChangedWhileRead;
+      warnings_.push_back(Display(r.rel) + ": kept changing while read (" +
+                          std::to_string(r.attempts) + " attempts); its content may be torn");
+    }
+    node.content = std::move(r.content);
+    Report(r.rel);
+  }
+  return settled;
+}
+
+// Reads the file; if its size, mtime or ctime moved while we read, reads it
+// again, and after opts_.read_attempts keeps it as changed-while-read.
+// Stable when the content read is the file's as of one stable stamp. Runs
+// on any of the reading threads: touches nothing but *r and `stream`.
+void DirCapture::ReadFile(int dirfd, FileRead* r, ChunkStream& stream) const {
+  std::string name = r->rel.substr(r->rel.rfind('/') == std::string::npos ? 0 : r->rel.rfind('/') + 1);
+  for (r->attempts = 1;; ++r->attempts) {
+    struct stat before;
+    Result<fs::Fd> fd = fs::OpenFileAt(dirfd, name, &before);
+    if (fd.status().IsNotFound()) {
+      r->found = false;
+      return;
+    }
+    if (!fd.ok()) {
+      r->status = fd.status().WithContext(Display(r->rel));
+      return;
+    }
+    r->content.clear();
+    r->bytes = 0;
+    r->status = stream.Consume(fd->get(), Display(r->rel), &r->content, &r->bytes, {},
+                               static_cast<uint64_t>(before.st_size));
+    if (!r->status.ok()) return;
+    if (::fstat(fd->get(), &r->after) != 0) {
+      r->status = Status::FromErrno(Display(r->rel) + ": fstat", errno);
+      return;
+    }
+    r->stable = StampOf(before) == StampOf(r->after) &&
+                r->bytes == static_cast<uint64_t>(r->after.st_size);
+    if (r->stable || r->attempts >= opts_.read_attempts) return;
+  }
 }
 
 // Per entry, its files-cache entry when that matches the entry's lstat and
@@ -289,60 +372,6 @@ Status DirCapture::LookUpFiles(const std::string& rel, const std::vector<DirEntr
     if (!present) hit.reset();
   }
   return Status::OK();
-}
-
-Result<bool> DirCapture::AddFileContent(int dirfd, const std::string& rel, snapshot::Node* node,
-                                        const std::optional<index::CachedFile>& hit) {
-  stats_.files++;
-  stats_.bytes += node->size;
-  progress_->files++;
-  progress_->bytes_total_seen += node->size;
-  if (hit) {
-    node->content = hit->chunks;
-    progress_->cached_files++;
-    Report(rel);
-    return true;
-  }
-  Result<bool> settled = ReadFile(dirfd, rel, node);
-  Report(rel);
-  return settled;
-}
-
-// Reads the file; if its size, mtime or ctime moved while we read, reads it
-// again, and after opts_.read_attempts records it as changed-while-read.
-// True when the content read is the file's as of one stable stamp.
-Result<bool> DirCapture::ReadFile(int dirfd, const std::string& rel, snapshot::Node* node) {
-  std::string name = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
-  for (int attempt = 1;; ++attempt) {
-    Result<fs::Fd> fd = fs::OpenFileAt(dirfd, name);
-    if (fd.status().IsNotFound()) return false;  // deleted: keep metadata, no content
-    if (!fd.ok()) return fd.status().WithContext(Display(rel));
-    struct stat before, after;
-    if (::fstat(fd->get(), &before) != 0) return Status::FromErrno(Display(rel) + ": fstat", errno);
-    std::vector<ChunkId> content;
-    uint64_t bytes = 0;
-    SNAP_RETURN_IF_ERROR(stream_.Consume(fd->get(), Display(rel), &content, &bytes,
-                                         [&](uint64_t n) { progress_->bytes_read += n; }));
-    if (::fstat(fd->get(), &after) != 0) return Status::FromErrno(Display(rel) + ": fstat", errno);
-    files_read_++;
-    bool stable = StampOf(before) == StampOf(after) && bytes == static_cast<uint64_t>(after.st_size);
-    node->content = std::move(content);
-    node->size = bytes;
-    node->mtime_ns = Ns(after.st_mtim);
-    node->atime_ns = node->mtime_ns;
-    if (stable) {
-      index::FilesCache::Put(source_.name, rel, {StampOf(after), node->content},
-                             &files_cache_batch_);
-      SNAP_RETURN_IF_ERROR(FlushFilesCache(false));
-      return true;
-    }
-    if (attempt >= opts_.read_attempts) {
-      node->flags |= snapshot::kNodeChangedWhileRead;
-      warnings_.push_back(Display(rel) + ": kept changing while read (" +
-                          std::to_string(attempt) + " attempts); its content may be torn");
-      return false;
-    }
-  }
 }
 
 Status DirCapture::FlushFilesCache(bool force) {

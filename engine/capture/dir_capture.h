@@ -3,9 +3,12 @@
 // and storing each directory as a tree. A directory whose entries' lstat
 // and subtrees are what they were when its tree was last stored reuses that
 // tree from the directory cache (keyspace 'd') without describing its
-// entries again. Single-threaded itself; hands new chunks to an
-// EncodePool. Not thread-safe.
+// entries again. Walks on one thread; reads a directory's changed files on
+// several (ParallelReads) and hands new chunks to an EncodePool. Not
+// thread-safe.
 #pragma once
+
+#include <sys/stat.h>
 
 #include <map>
 #include <string>
@@ -17,13 +20,12 @@
 #include "engine/capture/dir_entries.h"
 #include "engine/capture/encode_pool.h"
 #include "engine/capture/glob.h"
+#include "engine/capture/parallel_reads.h"
 #include "engine/chunk/chunker.h"
 #include "engine/index/dir_cache.h"
 #include "engine/index/files_cache.h"
 #include "engine/repo/pack_sink.h"
 #include "engine/snapshot/tree.h"
-
-struct stat;
 
 namespace snap::engine::capture {
 
@@ -45,8 +47,8 @@ class DirCapture {
   // Stats with the chunks this source added.
   snapshot::SourceStats stats() const {
     snapshot::SourceStats s = stats_;
-    s.new_chunks = stream_.new_chunks();
-    s.new_bytes = stream_.new_bytes();
+    s.new_chunks = reads_.new_chunks();
+    s.new_bytes = reads_.new_bytes();
     return s;
   }
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -62,9 +64,21 @@ class DirCapture {
                                const std::vector<DirEntry>& entries, snapshot::Tree* tree);
   Status LookUpFiles(const std::string& rel, const std::vector<DirEntry>& entries,
                      std::vector<std::optional<index::CachedFile>>* hits);
-  Result<bool> AddFileContent(int dirfd, const std::string& rel, snapshot::Node* node,
-                              const std::optional<index::CachedFile>& hit);
-  Result<bool> ReadFile(int dirfd, const std::string& rel, snapshot::Node* node);
+  // One file to read, and what reading it found.
+  struct FileRead {
+    size_t node = 0;  // its index in the tree being described
+    std::string rel;
+    Status status;
+    bool found = true;  // false: deleted before it could be opened
+    bool stable = false;
+    int attempts = 0;
+    std::vector<ChunkId> content;
+    uint64_t bytes = 0;
+    struct stat after;
+  };
+  void CountFile(const snapshot::Node& node);
+  Result<bool> ReadFiles(int dirfd, std::vector<FileRead>* reads, snapshot::Tree* tree);
+  void ReadFile(int dirfd, FileRead* r, ChunkStream& stream) const;
   Status FlushFilesCache(bool force);
   bool IsCacheDir(int dirfd, const std::vector<std::string>& names) const;
   void AssignHardlinkGroup(DirEntry* entry);
@@ -77,7 +91,7 @@ class DirCapture {
   const CaptureOptions& opts_;
   const DirectorySource& source_;
   CaptureProgress* progress_;
-  ChunkStream stream_;
+  ParallelReads reads_;
   GlobSet excludes_;
   snapshot::SourceStats stats_;
   std::vector<std::string> warnings_;

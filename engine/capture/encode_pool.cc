@@ -15,51 +15,62 @@ EncodePool::~EncodePool() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  work_cv_.notify_all();
   for (std::thread& t : threads_) t.join();
 }
 
 Status EncodePool::Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base) {
   std::unique_lock<std::mutex> lock(mu_);
   // Always admit one job into an empty queue, however large.
-  cv_.wait(lock, [&] {
+  auto admitted = [&] {
     return !error_.ok() || jobs_.empty() || queued_bytes_ + plain.size() <= max_queued_bytes_;
-  });
+  };
+  if (!admitted()) {
+    ++waiters_;
+    space_cv_.wait(lock, admitted);
+    --waiters_;
+  }
   if (!error_.ok()) return error_;
   queued_bytes_ += plain.size();
   jobs_.push_back({std::move(header), std::move(plain), std::move(delta_base)});
-  cv_.notify_all();
+  // Waking a thread costs more than encoding a small chunk: wake one only
+  // when no worker is awake to take the job.
+  bool wake = idle_ > 0 && jobs_.size() > static_cast<size_t>(threads_.size() - idle_);
+  lock.unlock();
+  if (wake) work_cv_.notify_one();
   return Status::OK();
 }
 
 Status EncodePool::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return jobs_.empty() && busy_ == 0; });
+  ++waiters_;
+  space_cv_.wait(lock, [&] { return jobs_.empty() && busy_ == 0; });
+  --waiters_;
   return error_;
 }
 
 void EncodePool::Work() {
   Buffer payload;
+  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    Job job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-      queued_bytes_ -= job.plain.size();
-      ++busy_;
+    if (jobs_.empty() && !stop_) {
+      ++idle_;
+      work_cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      --idle_;
     }
-    cv_.notify_all();
+    if (jobs_.empty()) return;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    queued_bytes_ -= job.plain.size();
+    ++busy_;
+    lock.unlock();
     repo_->EncodePayload(job.plain, &job.header, &payload, job.base ? &*job.base : nullptr);
     Status s = sink_->Add(job.header, payload);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --busy_;
-      if (!s.ok() && error_.ok()) error_ = s;
-    }
-    cv_.notify_all();
+    lock.lock();
+    --busy_;
+    if (!s.ok() && error_.ok()) error_ = s;
+    // The producer waits for room or for the drain; wake it only then.
+    if (waiters_ > 0) space_cv_.notify_all();
   }
 }
 

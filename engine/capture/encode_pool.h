@@ -47,10 +47,13 @@ class EncodePool {
   repo::PackSink* sink_;
   size_t max_queued_bytes_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable work_cv_;   // workers wait for jobs
+  std::condition_variable space_cv_;  // Submit and Drain wait for room or idleness
   std::deque<Job> jobs_;      // guarded by mu_
   size_t queued_bytes_ = 0;   // guarded by mu_
   int busy_ = 0;              // guarded by mu_
+  int idle_ = 0;              // workers waiting on work_cv_, guarded by mu_
+  int waiters_ = 0;           // threads waiting on space_cv_, guarded by mu_
   bool stop_ = false;         // guarded by mu_
   Status error_;              // guarded by mu_
   std::vector<std::thread> threads_;

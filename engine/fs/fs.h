@@ -47,8 +47,9 @@ Result<Fd> OpenDirPath(const std::string& path);
 // Opens the subdirectory `name` of `dirfd` (O_DIRECTORY|O_NOFOLLOW).
 Result<Fd> OpenDirAt(int dirfd, std::string_view name);
 // Opens the regular file `name` read-only (O_NOFOLLOW|O_NOATIME when
-// permitted) and advises sequential access.
-Result<Fd> OpenFileAt(int dirfd, std::string_view name);
+// permitted, O_NONBLOCK left set) and advises sequential access if it is
+// large. With `st`, stores the opened file's fstat there.
+Result<Fd> OpenFileAt(int dirfd, std::string_view name, struct stat* st = nullptr);
 
 // The names in a directory, excluding "." and "..", sorted bytewise.
 Result<std::vector<std::string>> ListDir(int dirfd);

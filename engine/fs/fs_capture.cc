@@ -24,6 +24,7 @@ namespace {
 // Opened through OpenAtNoAtime like files: listing a directory would
 // otherwise bump its atime, and a changed atime changes the parent's tree ID.
 constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+constexpr off_t kAdviseSequentialBytes = 1 << 20;
 
 std::optional<NodeType> TypeFromMode(mode_t mode) {
   if (S_ISREG(mode)) return NodeType::kFile;
@@ -108,15 +109,22 @@ Result<Fd> OpenDirAt(int dirfd, std::string_view name) {
   return Fd(fd);
 }
 
-Result<Fd> OpenFileAt(int dirfd, std::string_view name) {
+Result<Fd> OpenFileAt(int dirfd, std::string_view name, struct stat* st) {
   SNAP_RETURN_IF_ERROR(CheckName(name));
   // O_NONBLOCK: a file swapped for a fifo since it was listed must fail the
-  // type check below, not hang the capture in open().
+  // type check below, not hang the capture in open(). It stays set: reads
+  // of a regular file ignore it (ChunkStream clears it on EAGAIN, for file
+  // systems that do not).
   int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
   SNAP_ASSIGN_OR_RETURN(int raw, internal::OpenAtNoAtime(dirfd, name, flags));
   Fd fd(raw);
-  SNAP_RETURN_IF_ERROR(internal::RequireRegularFile(fd.get(), name));
-  (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);  // only advice
+  struct stat own;
+  if (st == nullptr) st = &own;
+  if (::fstat(fd.get(), st) != 0) return Errno(name, "fstat", errno);
+  if (!S_ISREG(st->st_mode)) return Status::InvalidArgument(std::string(name) + ": not a regular file");
+  // Small files fit the kernel's default read-ahead; advice would only
+  // cost a system call.
+  if (st->st_size >= kAdviseSequentialBytes) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   return fd;
 }
 

@@ -113,11 +113,15 @@ TEST_F(FsCaptureTest, ReadingLeavesAtimesAlone) {
 
 TEST_F(FsCaptureTest, OpenFileAtReadsRegularFile) {
   WriteFile(tmp_.Sub("f"), "hello");
-  Result<Fd> fd = OpenFileAt(dir_.get(), "f");
+  struct stat st;
+  Result<Fd> fd = OpenFileAt(dir_.get(), "f", &st);
   ASSERT_OK(fd);
+  EXPECT_EQ(st.st_size, 5);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  // O_NONBLOCK stays set; reads of a regular file ignore it.
   char buf[8];
   EXPECT_EQ(::read(fd->get(), buf, sizeof buf), 5);
-  EXPECT_EQ(::fcntl(fd->get(), F_GETFL) & O_NONBLOCK, 0);
+  EXPECT_EQ(::read(fd->get(), buf, sizeof buf), 0);
 }
 
 TEST(FsCapture, OpenFileAtReadsFilesItDoesNotOwn) {

@@ -119,6 +119,10 @@ rocksdb::Options DbOptions(const RocksOptions& opts) {
   o.max_log_file_size = kMaxLogFileBytes;
   o.level_compaction_dynamic_level_bytes = true;
   o.compression = PickCompression();
+  // The same for the memtable: a backup asks it about every new chunk, and
+  // without a filter each question walks the skip list.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.05;
   // A torn last record (a crash mid-write) is dropped; damage anywhere else
   // in a log fails the open instead of silently losing what follows it.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;

@@ -222,7 +222,8 @@ Result<size_t> ScanOneFrame(ByteSpan rest, size_t offset,
 
 }  // namespace
 
-PackWriter::PackWriter() {
+PackWriter::PackWriter(size_t reserve) {
+  buf_.reserve(reserve);
   Encoder e(&buf_);
   e.PutRaw(AsBytes({kPackMagic, sizeof kPackMagic}));
   e.PutFixed32(kPackVersion);

@@ -76,7 +76,9 @@ struct PackEntry {
 // Builds a pack in memory. Not thread-safe.
 class PackWriter {
  public:
-  PackWriter();
+  // `reserve`: the size the pack is expected to reach (one allocation
+  // instead of a copy at every doubling).
+  explicit PackWriter(size_t reserve = 0);
   // Appends one frame. REQUIRES: payload.size() < 4 GiB, refs <= kMaxRefs.
   void Add(const EntryHeader& header, ByteSpan payload);
   size_t size() const { return buf_.size(); }

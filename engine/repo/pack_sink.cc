@@ -4,6 +4,9 @@
 #include "engine/repository.h"
 
 namespace snap::engine::repo {
+namespace {
+constexpr size_t kPackSlack = 1u << 20;
+}  // namespace
 
 PackSink::PackSink(Repository* repo) : repo_(repo) {}
 PackSink::~PackSink() = default;
@@ -27,7 +30,9 @@ Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
   std::unique_ptr<pack::PackWriter> full;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!writer_) writer_ = std::make_unique<pack::PackWriter>();
+    // A pack closes once past its target: room for the target and one
+    // more large frame before the buffer has to grow.
+    if (!writer_) writer_ = std::make_unique<pack::PackWriter>(repo_->config().pack_target_size + kPackSlack);
     writer_->Add(header, payload);
     if (writer_->size() >= repo_->config().pack_target_size) full = std::move(writer_);
   }

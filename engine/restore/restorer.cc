@@ -8,12 +8,6 @@ namespace {
 
 std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 
-bool SameMeta(const snapshot::Node& want, const snapshot::Node& have, bool owners) {
-  return want.type == have.type && want.size == have.size && want.mtime_ns == have.mtime_ns &&
-         want.mode == have.mode && want.xattrs == have.xattrs &&
-         (!owners || (want.uid == have.uid && want.gid == have.gid));
-}
-
 }  // namespace
 
 Restorer::Restorer(const Repository& repo, const RestoreOptions& opts)

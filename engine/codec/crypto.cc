@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -199,6 +200,27 @@ void RandomBytes(MutableByteSpan out) {
   }
 }
 
+// Random bytes for salts and nonces, drawn from RAND_bytes a page at a
+// time: one call per payload cost more than sealing a small one. A forked
+// child refills (it must never hand out its parent's bytes).
+static void SealRandomBytes(MutableByteSpan out) {
+  struct Pool {
+    std::array<std::byte, 4096> bytes;
+    size_t used = sizeof bytes;
+    pid_t pid = 0;
+  };
+  thread_local Pool pool;
+  pid_t pid = ::getpid();
+  if (pool.used + out.size() > pool.bytes.size() || pool.pid != pid) {
+    RandomBytes(pool.bytes);
+    pool.used = 0;
+    pool.pid = pid;
+  }
+  std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
+  OPENSSL_cleanse(pool.bytes.data() + pool.used, out.size());
+  pool.used += out.size();
+}
+
 Key256 RandomKey() {
   Key256 k;
   RandomBytes(k);
@@ -240,7 +262,7 @@ void Sealer::Seal(ByteSpan plain, ByteSpan aad, Buffer* out) const {
   size_t start = out->size();
   out->resize(start + kOverhead + plain.size());
   MutableByteSpan dst = MutableByteSpan(*out).subspan(start);
-  RandomBytes(dst.first(kSaltSize + kNonceSize));  // one CSPRNG call: each costs ~1 us
+  SealRandomBytes(dst.first(kSaltSize + kNonceSize));
   ByteSpan salt = dst.first(kSaltSize);
   ByteSpan nonce = dst.subspan(kSaltSize, kNonceSize);
 

@@ -222,8 +222,8 @@ Result<size_t> ScanOneFrame(ByteSpan rest, size_t offset,
 
 }  // namespace
 
-PackWriter::PackWriter(size_t reserve) {
-  buf_.reserve(reserve);
+PackWriter::PackWriter(Buffer storage) : buf_(std::move(storage)) {
+  buf_.clear();
   Encoder e(&buf_);
   e.PutRaw(AsBytes({kPackMagic, sizeof kPackMagic}));
   e.PutFixed32(kPackVersion);

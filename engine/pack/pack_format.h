@@ -76,9 +76,10 @@ struct PackEntry {
 // Builds a pack in memory. Not thread-safe.
 class PackWriter {
  public:
-  // `reserve`: the size the pack is expected to reach (one allocation
-  // instead of a copy at every doubling).
-  explicit PackWriter(size_t reserve = 0);
+  // Writes into `storage` (cleared; its capacity kept), so that a caller
+  // can hand the buffer of a finished pack to the next one: no copy at
+  // every doubling, no fresh pages to fault in for every pack.
+  explicit PackWriter(Buffer storage = {});
   // Appends one frame. REQUIRES: payload.size() < 4 GiB, refs <= kMaxRefs.
   void Add(const EntryHeader& header, ByteSpan payload);
   size_t size() const { return buf_.size(); }

@@ -6,6 +6,7 @@
 namespace snap::engine::repo {
 namespace {
 constexpr size_t kPackSlack = 1u << 20;
+constexpr size_t kMaxSpareBuffers = 1;
 }  // namespace
 
 PackSink::PackSink(Repository* repo) : repo_(repo) {}
@@ -30,9 +31,7 @@ Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
   std::unique_ptr<pack::PackWriter> full;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // A pack closes once past its target: room for the target and one
-    // more large frame before the buffer has to grow.
-    if (!writer_) writer_ = std::make_unique<pack::PackWriter>(repo_->config().pack_target_size + kPackSlack);
+    if (!writer_) writer_ = std::make_unique<pack::PackWriter>(SpareBuffer());
     writer_->Add(header, payload);
     if (writer_->size() >= repo_->config().pack_target_size) full = std::move(writer_);
   }
@@ -81,7 +80,21 @@ Status PackSink::WritePack(std::unique_ptr<pack::PackWriter> writer) {
   packs_++;
   std::lock_guard<std::mutex> g(mu_);
   for (const pack::PackEntry& e : entries) claimed_.erase(e.id);
+  if (spare_.size() < kMaxSpareBuffers) spare_.push_back(std::move(bytes));
   return Status::OK();
+}
+
+// A pack closes once past its target: room for the target and one more
+// large frame before the buffer has to grow. REQUIRES: mu_ held.
+Buffer PackSink::SpareBuffer() {
+  if (spare_.empty()) {
+    Buffer b;
+    b.reserve(repo_->config().pack_target_size + kPackSlack);
+    return b;
+  }
+  Buffer b = std::move(spare_.back());
+  spare_.pop_back();
+  return b;
 }
 
 SinkStats PackSink::stats() const {

@@ -49,11 +49,13 @@ class PackSink {
 
  private:
   Status WritePack(std::unique_ptr<pack::PackWriter> writer);
+  Buffer SpareBuffer();
 
   Repository* repo_;
   std::mutex mu_;
   std::unique_ptr<pack::PackWriter> writer_;            // guarded by mu_
   std::unordered_set<ChunkId, ChunkIdHash> claimed_;    // guarded by mu_
+  std::vector<Buffer> spare_;  // written packs' buffers for the next ones, guarded by mu_
   std::mutex write_mu_;  // one pack write at a time, in order
   std::atomic<uint64_t> new_chunks_{0}, new_bytes_{0}, stored_bytes_{0}, packs_{0};
 };

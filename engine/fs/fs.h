@@ -111,5 +111,9 @@ Status WriteAt(int fd, uint64_t offset, ByteSpan data, std::string_view what);
 // *xattr_failures when given.
 Status ApplyMetadata(int dirfd, std::string_view name, const snapshot::Node& node, bool as_root,
                      int* xattr_failures = nullptr);
+// The same for the regular file `name` in `dirfd` through `fd`, open on it
+// for writing (fchown, fchmod, futimens; xattrs by name).
+Status ApplyFileMetadata(int dirfd, int fd, std::string_view name, const snapshot::Node& node,
+                         bool as_root, int* xattr_failures = nullptr);
 
 }  // namespace snap::engine::fs

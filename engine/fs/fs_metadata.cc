@@ -70,4 +70,17 @@ Status ApplyMetadata(int dirfd, std::string_view name, const Node& node, bool as
   return SetTimes(dirfd, name, node);
 }
 
+// The same through the open fd of a regular file this process created or
+// opened for writing: no path to resolve again, no O_PATH fd.
+Status ApplyFileMetadata(int dirfd, int fd, std::string_view name, const Node& node, bool as_root,
+                         int* xattr_failures) {
+  if (as_root && ::fchown(fd, node.uid, node.gid) != 0) return Errno(name, "fchown", errno);
+  if (!node.xattrs.empty())
+    SNAP_RETURN_IF_ERROR(internal::WriteXattrs(dirfd, name, node.xattrs, xattr_failures));
+  if (::fchmod(fd, node.mode & 07777) != 0) return Errno(name, "fchmod", errno);
+  struct timespec ts[2] = {ToTimespec(node.atime_ns), ToTimespec(node.mtime_ns)};
+  if (::futimens(fd, ts) != 0) return Errno(name, "futimens", errno);
+  return Status::OK();
+}
+
 }  // namespace snap::engine::fs

@@ -100,20 +100,19 @@ Status Restorer::FileContentJob(int dfd, const snapshot::Node& node, const std::
     Result<fs::Fd> fd = fs::OpenFileForUpdateAt(dfd, node.name);
     if (fd.ok()) {
       SNAP_RETURN_IF_ERROR(WriteContent(fd->get(), node, display, true));
-      fd = fs::Fd();
-      return ApplyMeta(dfd, node.name, node);
+      return ApplyFileMeta(dfd, fd->get(), node);
     }
   }
   Result<fs::Fd> fd = fs::CreateFileAt(dfd, node.name, opts_.delta);
   if (!fd.ok()) return fd.status().WithContext(display);
   SNAP_RETURN_IF_ERROR(WriteContent(fd->get(), node, display, false));
-  *fd = fs::Fd();
-  return ApplyMeta(dfd, node.name, node);
+  return ApplyFileMeta(dfd, fd->get(), node);
 }
 
 // Writes each chunk at its offset. With `compare`, a chunk whose bytes are
 // already there (same keyed hash) is not written: a delta restore rewrites
-// only what changed.
+// only what changed, and the file is cut to its size. Without, the file is
+// new and empty: what is written is its size.
 Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::string& what,
                               bool compare) {
   uint64_t offset = 0;
@@ -146,7 +145,7 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
   if (offset != node.size && !(node.flags & snapshot::kNodeChangedWhileRead))
     return Status::Corruption(what + ": content is " + std::to_string(offset) +
                               " bytes, the snapshot says " + std::to_string(node.size));
-  if (::ftruncate(fd, static_cast<off_t>(offset)) != 0)
+  if (compare && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
     return Status::FromErrno(what + ": ftruncate", errno);
   return Status::OK();
 }

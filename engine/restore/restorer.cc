@@ -125,6 +125,16 @@ Status Restorer::ApplyMeta(int dirfd, const std::string& name, const snapshot::N
   return s;
 }
 
+Status Restorer::ApplyFileMeta(int dirfd, int fd, const snapshot::Node& node) {
+  int failures = 0;
+  Status s = fs::ApplyFileMetadata(dirfd, fd, node.name, node, opts_.restore_owners, &failures);
+  if (failures > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.xattr_failures += failures;
+  }
+  return s;
+}
+
 void Restorer::Report(const std::string& display) {
   if (!opts_.progress) return;
   progress_.current = display;

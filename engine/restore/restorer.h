@@ -50,6 +50,7 @@ class Restorer {
   Result<bool> IsUnchanged(int dfd, const snapshot::Node& node);
   Status RemoveExtraneous(DirCtx* dir, const snapshot::Tree& tree);
   Status ApplyMeta(int dirfd, const std::string& name, const snapshot::Node& node);
+  Status ApplyFileMeta(int dirfd, int fd, const snapshot::Node& node);
   void Report(const std::string& display);  // REQUIRES: mu_ held
 
   const Repository& repo_;

@@ -9,6 +9,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -231,6 +235,42 @@ Result<std::vector<std::string>> ReadNames(int dirfd, std::string_view name_pref
 
 using ListFn = std::function<Status(std::string_view key, uint64_t size)>;
 
+// The read-only fds of the objects read last by range (pack frames): a
+// restore reads thousands of frames from each pack, and opening the pack
+// for each cost three system calls and a path walk. An object is immutable
+// while it has its name; Delete drops its fd here, and an fd kept past a
+// deletion by another process still reads the same bytes.
+class OpenObjects {
+ public:
+  struct Open {
+    std::shared_ptr<Fd> fd;
+    uint64_t size = 0;
+  };
+  std::optional<Open> Find(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = open_.begin(); it != open_.end(); ++it) {
+      if (it->first != key) continue;
+      open_.splice(open_.begin(), open_, it);  // most recent first
+      return it->second;
+    }
+    return std::nullopt;
+  }
+  void Add(const std::string& key, Open open) {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_.emplace_front(key, std::move(open));
+    if (open_.size() > kMaxOpen) open_.pop_back();
+  }
+  void Drop(std::string_view key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_.remove_if([&](const auto& e) { return e.first == key; });
+  }
+
+ private:
+  static constexpr size_t kMaxOpen = 16;
+  std::mutex mu_;
+  std::list<std::pair<std::string, Open>> open_;  // guarded by mu_
+};
+
 class LocalStore final : public ObjectStore {
  public:
   explicit LocalStore(Fd root) : root_(std::move(root)) {}
@@ -247,6 +287,7 @@ class LocalStore final : public ObjectStore {
               const ListFn& fn) const;
 
   const Fd root_;
+  mutable OpenObjects open_;
 };
 
 Result<Fd> LocalStore::OpenOrMakeDir(const std::string& dir, std::string_view key) const {
@@ -276,18 +317,23 @@ Result<bool> LocalStore::PutIfAbsent(std::string_view key, ByteSpan data) {
 Result<Buffer> LocalStore::Get(std::string_view key, uint64_t offset, uint64_t length) const {
   SNAP_RETURN_IF_ERROR(ValidateKey(key));
   std::string k(key);
-  Fd f(::openat(root_.get(), k.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!f.valid()) {
-    int err = errno;
-    return SysError(key, "open", IsAbsent(err) ? ENOENT : err);
+  bool ranged = offset > 0 || length != kToEnd;
+  std::optional<OpenObjects::Open> open = ranged ? open_.Find(k) : std::nullopt;
+  if (!open) {
+    auto f = std::make_shared<Fd>(::openat(root_.get(), k.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!f->valid()) {
+      int err = errno;
+      return SysError(key, "open", IsAbsent(err) ? ENOENT : err);
+    }
+    struct stat st;
+    if (::fstat(f->get(), &st) != 0) return SysError(key, "fstat", errno);
+    if (!S_ISREG(st.st_mode)) return Status::NotFound(k + ": not an object");
+    open = OpenObjects::Open{std::move(f), static_cast<uint64_t>(st.st_size)};
+    if (ranged) open_.Add(k, *open);
   }
-  struct stat st;
-  if (::fstat(f.get(), &st) != 0) return SysError(key, "fstat", errno);
-  if (!S_ISREG(st.st_mode)) return Status::NotFound(k + ": not an object");
-  SNAP_ASSIGN_OR_RETURN(uint64_t n,
-                        RangeLength(key, static_cast<uint64_t>(st.st_size), offset, length));
+  SNAP_ASSIGN_OR_RETURN(uint64_t n, RangeLength(key, open->size, offset, length));
   Buffer out(n);
-  SNAP_RETURN_IF_ERROR(ReadAll(f.get(), out, offset, key));
+  SNAP_RETURN_IF_ERROR(ReadAll(open->fd->get(), out, offset, key));
   return out;
 }
 
@@ -337,6 +383,7 @@ Status LocalStore::Walk(int dirfd, const std::string& dir_key, std::string_view 
 Status LocalStore::Delete(std::string_view key) {
   SNAP_RETURN_IF_ERROR(ValidateKey(key));
   std::string k(key);
+  open_.Drop(k);
   if (::unlinkat(root_.get(), k.c_str(), 0) != 0) {
     // EISDIR: a directory is not an object, so there is none to delete.
     if (IsAbsent(errno) || errno == EISDIR) return Status::OK();

@@ -47,7 +47,10 @@ void Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer
                                const Buffer* delta_base) const {
   header->raw_length = static_cast<uint32_t>(plain.size());
   header->flags = 0;
-  Buffer packed;
+  // Per thread, its capacity kept: a fresh buffer of a chunk's size per
+  // call fragments the heap of a many-threaded capture.
+  thread_local Buffer packed;
+  packed.clear();
   ByteSpan body = plain;
   bool shrunk = delta_base
                     ? codec::CompressDelta(plain, *delta_base, config_.zstd_level, &packed)

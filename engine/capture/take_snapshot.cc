@@ -20,6 +20,10 @@
 namespace snap::engine {
 namespace {
 
+// Plaintext waiting for the encode workers: enough to keep them busy
+// through a large chunk, small enough for the peak RSS budget.
+constexpr size_t kMaxQueuedBytes = 16u << 20;
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -85,7 +89,7 @@ class Capturer {
 
   Status Run() {
     {
-      capture::EncodePool pool(&repo_, &sink_, std::max(1, opts_.workers), 32u << 20);
+      capture::EncodePool pool(&repo_, &sink_, std::max(1, opts_.workers), kMaxQueuedBytes);
       Status s = CaptureAll(&pool);
       Status drained = pool.Drain();
       SNAP_RETURN_IF_ERROR(s);

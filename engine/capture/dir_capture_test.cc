@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <thread>
 
 #include "engine/capture.h"
+#include "engine/check.h"
 #include "engine/index/dir_cache.h"
 #include "engine/index/gc_state.h"
 #include "engine/repository.h"
@@ -56,11 +58,12 @@ class DirCaptureTest : public ::testing::Test {
   // so that capture may cache every directory.
   static void Settle() { std::this_thread::sleep_for(std::chrono::milliseconds(1100)); }
 
-  CaptureResult Snap(const std::string& post_hook = "") {
+  CaptureResult Snap(const std::string& post_hook = "", int workers = 2) {
     CaptureOptions opts;
     opts.sources = {{"s", Src(), {}}};
     opts.host = "h";
     opts.post_hook = post_hook;
+    opts.workers = workers;
     Result<CaptureResult> r = TakeSnapshot(*repo_, opts);
     EXPECT_OK(r);
     return r.ok() ? *r : CaptureResult{};
@@ -221,6 +224,37 @@ TEST_F(DirCaptureTest, EntriesOfRemovedDirectoriesAreDropped) {
   fsys::remove_all(Src("a/b/c"));
   Snap();
   EXPECT_FALSE(Cached().count("a/b/c"));
+}
+
+// A directory's changed files are read on several threads at once. What
+// they store and the tree they describe must be those of a capture on one
+// thread: every chunk stored once even when two threads cut it at the same
+// moment (duplicate files), every file's chunks in order.
+TEST_F(DirCaptureTest, ParallelReadsStoreWhatASerialCaptureWould) {
+  fsys::create_directories(Src("many"));
+  std::mt19937_64 rng(7);
+  auto random_text = [&](size_t n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>('a' + rng() % 26);
+    return s;
+  };
+  std::string twin = random_text(3u << 20);  // cut into several chunks
+  for (int i = 0; i < 48; ++i) {
+    std::string name = Src("many/f" + std::to_string(i));
+    if (i % 8 == 0) Write(name, twin);
+    else Write(name, random_text(i % 5 == 0 ? (1u << 20) + rng() % (2u << 20) : rng() % 9000));
+  }
+  Write(Src("many/empty"), "");
+  CaptureResult parallel = Snap("", 4);
+  EXPECT_EQ(parallel.files_read, 54u);
+  DropFilesCache();
+  ASSERT_OK(index::DirCache(&repo_->kv()).Clear());
+  CaptureResult serial = Snap("", 1);
+  EXPECT_EQ(Root(serial), Root(parallel));
+  EXPECT_EQ(serial.record.sources[0].stats.new_chunks, 0u) << "the parallel run stored them all";
+  Result<CheckReport> check = CheckRepository(*repo_, {.read_data = true});
+  ASSERT_OK(check);
+  EXPECT_TRUE(check->ok()) << (check->errors.empty() ? "" : check->errors[0]);
 }
 
 }  // namespace

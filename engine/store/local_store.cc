@@ -280,6 +280,7 @@ class LocalStore final : public ObjectStore {
   Result<uint64_t> Head(std::string_view key) const override;
   Status List(std::string_view prefix, const ListFn& fn) const override;
   Status Delete(std::string_view key) override;
+  Status Replace(std::string_view key, ByteSpan data) override;
 
  private:
   Result<Fd> OpenOrMakeDir(const std::string& dir, std::string_view key) const;
@@ -390,6 +391,22 @@ Status LocalStore::Delete(std::string_view key) {
     return SysError(key, "unlink", errno);
   }
   SNAP_ASSIGN_OR_RETURN(Fd dirfd, OpenDirAt(root_.get(), SplitKey(key).first, key));
+  if (::fsync(dirfd.get()) != 0) return SysError(key, "fsync dir", errno);
+  return Status::OK();
+}
+
+Status LocalStore::Replace(std::string_view key, ByteSpan data) {
+  SNAP_RETURN_IF_ERROR(ValidateKey(key));
+  auto [dir, name] = SplitKey(key);
+  SNAP_ASSIGN_OR_RETURN(Fd dirfd, OpenOrMakeDir(dir, key));
+  std::string tmp = name + std::string(kTempMarker) + RandomHex();
+  SNAP_RETURN_IF_ERROR(WriteTemp(dirfd.get(), tmp, data, key));
+  if (::renameat(dirfd.get(), tmp.c_str(), dirfd.get(), name.c_str()) != 0) {
+    int err = errno;
+    ::unlinkat(dirfd.get(), tmp.c_str(), 0);
+    return SysError(key, "rename", err);
+  }
+  open_.Drop(key);  // a kept fd would still read the damaged file
   if (::fsync(dirfd.get()) != 0) return SysError(key, "fsync dir", errno);
   return Status::OK();
 }

@@ -64,6 +64,13 @@ class MemStore final : public ObjectStore {
     return Status::OK();
   }
 
+  Status Replace(std::string_view key, ByteSpan data) override {
+    SNAP_RETURN_IF_ERROR(internal::ValidateKey(key));
+    std::lock_guard lock(mu_);
+    objects_[std::string(key)].assign(data.begin(), data.end());
+    return Status::OK();
+  }
+
  private:
   static Status Absent(std::string_view key) {
     return Status::NotFound(std::string(key) + ": no such object");

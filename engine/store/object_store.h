@@ -4,6 +4,8 @@
 //
 // Keys are '/'-separated relative names such as "packs/ab/ab12...".
 // Objects are immutable: written once, whole, atomically; read by range.
+// The one exception is repair: Replace puts good bytes in place of damaged
+// ones under the same name.
 // Implementations are thread-safe.
 #pragma once
 
@@ -47,6 +49,11 @@ class ObjectStore {
 
   // Removes the object; OK when it did not exist.
   virtual Status Delete(std::string_view key) = 0;
+
+  // Repair only: atomically puts `data` in place of the object `key` (whose
+  // bytes were found damaged), or stores it when absent. Durable when it
+  // returns; a later Get reads the new bytes.
+  virtual Status Replace(std::string_view key, ByteSpan data) = 0;
 };
 
 // A store in a local directory (created if missing). Temp files are named

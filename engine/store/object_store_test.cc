@@ -232,6 +232,20 @@ TYPED_TEST(ObjectStoreTest, ConcurrentPutsOfOneKeyWriteExactlyOnce) {
   EXPECT_EQ(this->ListAll("packs/").size(), 1u);
 }
 
+// Ranged reads keep the object open (LocalStore): a Replace or a Delete
+// must still show in the next ranged read.
+TYPED_TEST(ObjectStoreTest, RangedReadsSeeReplaceAndDelete) {
+  this->Put("packs/ab/p", "damaged bytes");
+  EXPECT_EQ(this->GetString("packs/ab/p", 0, 7), "damaged");
+  ASSERT_OK(this->store_->Replace("packs/ab/p", AsBytes(std::string_view("healthy bytes"))));
+  EXPECT_EQ(this->GetString("packs/ab/p", 0, 7), "healthy");
+  EXPECT_EQ(this->GetString("packs/ab/p"), "healthy bytes");
+  ASSERT_OK(this->store_->Delete("packs/ab/p"));
+  EXPECT_TRUE(this->store_->Get("packs/ab/p", 0, 7).status().IsNotFound());
+  ASSERT_OK(this->store_->Replace("packs/ab/new", AsBytes(std::string_view("stored"))));
+  EXPECT_EQ(this->GetString("packs/ab/new", 1, 3), "tor");
+}
+
 // ---- local store only: what the directory looks like ----
 
 TEST(LocalStore, ListSkipsTempFiles) {

@@ -9,7 +9,6 @@
 
 #include "engine/codec/crypto.h"
 #include "engine/repository.h"
-#include "replicator/server/durable_file.h"
 
 namespace snap::replicator::server {
 namespace {
@@ -205,7 +204,7 @@ Status ReplicaRepo::ReplaceIfDamaged(const std::string& key, const engine::index
   Result<Buffer> held = store_->Get(key);
   if (held.ok() && engine::codec::Sha256(*held) == pack) return Status::OK();
   spdlog::warn("{}: {} was damaged; replaced by the frames sent again", dir_, key);
-  return WriteFileAtomic(dir_ + "/" + key, engine::AsChars(bytes), 0600).WithContext(key);
+  return store_->Replace(key, bytes);
 }
 
 Result<std::optional<Buffer>> ReplicaRepo::ReadFrame(const ChunkId& id) const {

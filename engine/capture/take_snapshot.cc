@@ -22,7 +22,7 @@ namespace {
 
 // Plaintext waiting for the encode workers: enough to keep them busy
 // through a large chunk, small enough for the peak RSS budget.
-constexpr size_t kMaxQueuedBytes = 16u << 20;
+constexpr size_t kMaxQueuedBytes = 8u << 20;
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

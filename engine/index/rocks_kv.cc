@@ -19,7 +19,7 @@
 namespace snap::engine::index {
 namespace {
 
-constexpr size_t kWriteBufferBytes = 16u << 20;
+constexpr size_t kWriteBufferBytes = 8u << 20;
 constexpr uint64_t kMinFreeBytesToWrite = 40u << 20;
 constexpr int kMaxWriteBuffers = 2;
 constexpr int kMaxOpenFiles = 256;

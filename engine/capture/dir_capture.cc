@@ -16,6 +16,9 @@ namespace snap::engine::capture {
 namespace {
 
 constexpr size_t kFilesCacheBatch = 2000;
+// Files of one directory read in one parallel round (their results wait
+// in memory until the round ends).
+constexpr size_t kReadBatch = 256;
 // A directory is cached only when each entry's ctime is older than the
 // capture's start by this much. A change in the same clock tick as our
 // lstat would leave ctime where it was (file systems stamp with a coarse
@@ -225,7 +228,7 @@ Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
   std::vector<std::optional<index::CachedFile>> hits;
   SNAP_RETURN_IF_ERROR(LookUpFiles(rel, entries, &hits));
   bool complete = true;
-  std::vector<FileRead> reads;
+  std::vector<FileRead> reads;  // at most kReadBatch: a huge directory's reads in slices
   for (size_t i = 0; i < entries.size(); ++i) {
     const DirEntry& e = entries[i];
     if (e.gone) {
@@ -261,6 +264,11 @@ Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
     }
     node->hardlink_group = e.hardlink_group;
     tree->nodes.push_back(std::move(*node));
+    if (reads.size() == kReadBatch) {
+      SNAP_ASSIGN_OR_RETURN(bool settled, ReadFiles(dirfd, &reads, tree));
+      complete = complete && settled;
+      reads.clear();
+    }
   }
   SNAP_ASSIGN_OR_RETURN(bool settled, ReadFiles(dirfd, &reads, tree));
   return complete && settled;
@@ -312,7 +320,8 @@ Result<bool> DirCapture::ReadFiles(int dirfd, std::vector<FileRead>* reads, snap
 // Stable when the content read is the file's as of one stable stamp. Runs
 // on any of the reading threads: touches nothing but *r and `stream`.
 void DirCapture::ReadFile(int dirfd, FileRead* r, ChunkStream& stream) const {
-  std::string name = r->rel.substr(r->rel.rfind('/') == std::string::npos ? 0 : r->rel.rfind('/') + 1);
+  size_t slash = r->rel.rfind('/');
+  std::string name = slash == std::string::npos ? r->rel : r->rel.substr(slash + 1);
   for (r->attempts = 1;; ++r->attempts) {
     struct stat before;
     Result<fs::Fd> fd = fs::OpenFileAt(dirfd, name, &before);

@@ -245,8 +245,11 @@ TEST_F(DirCaptureTest, ParallelReadsStoreWhatASerialCaptureWould) {
     else Write(name, random_text(i % 5 == 0 ? (1u << 20) + rng() % (2u << 20) : rng() % 9000));
   }
   Write(Src("many/empty"), "");
+  // More files than one parallel round takes (256): read in slices.
+  fsys::create_directories(Src("wide"));
+  for (int i = 0; i < 300; ++i) Write(Src("wide/w" + std::to_string(i)), random_text(rng() % 300));
   CaptureResult parallel = Snap("", 4);
-  EXPECT_EQ(parallel.files_read, 54u);
+  EXPECT_EQ(parallel.files_read, 354u);
   DropFilesCache();
   ASSERT_OK(index::DirCache(&repo_->kv()).Clear());
   CaptureResult serial = Snap("", 1);

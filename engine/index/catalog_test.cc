@@ -4,19 +4,16 @@
 
 #include <limits>
 
+#include "tests/support/chunk_ids.h"
 #include "tests/support/test_util.h"
 
 namespace snap::engine::index {
 namespace {
 
-ChunkId Id(uint8_t b) {
-  ChunkId id;
-  id.bytes.fill(std::byte{b});
-  return id;
-}
+using test::FilledId;
 
 CatalogEntry Entry(int64_t t, uint8_t id) {
-  return {t, Id(id), "record-" + std::to_string(t) + "-" + std::to_string(id)};
+  return {t, FilledId(id), "record-" + std::to_string(t) + "-" + std::to_string(id)};
 }
 
 class CatalogTest : public ::testing::Test {
@@ -39,7 +36,7 @@ bool Same(const CatalogEntry& a, const CatalogEntry& b) {
 }
 
 TEST_F(CatalogTest, PutRoundTripsEveryField) {
-  CatalogEntry e{1'763'607'600'123'456'789, Id(0x3f), std::string("rec\0ord", 7)};
+  CatalogEntry e{1'763'607'600'123'456'789, FilledId(0x3f), std::string("rec\0ord", 7)};
   ASSERT_OK(catalog_.Put(e));
   auto all = All();
   ASSERT_EQ(all.size(), 1u);
@@ -62,9 +59,9 @@ TEST_F(CatalogTest, EqualTimesAreOrderedById) {
   ASSERT_OK(catalog_.Put(Entry(4, 200)));
   auto all = All();
   ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[0].id, Id(200));
-  EXPECT_EQ(all[1].id, Id(2));
-  EXPECT_EQ(all[2].id, Id(9));
+  EXPECT_EQ(all[0].id, FilledId(200));
+  EXPECT_EQ(all[1].id, FilledId(2));
+  EXPECT_EQ(all[2].id, FilledId(9));
 }
 
 TEST_F(CatalogTest, ForEachStopsWhenCallbackReturnsFalse) {
@@ -77,10 +74,10 @@ TEST_F(CatalogTest, ForEachStopsWhenCallbackReturnsFalse) {
 TEST_F(CatalogTest, DeleteRemovesOnlyThatSnapshot) {
   ASSERT_OK(catalog_.Put(Entry(7, 1)));
   ASSERT_OK(catalog_.Put(Entry(7, 2)));
-  ASSERT_OK(catalog_.Delete(7, Id(1)));
+  ASSERT_OK(catalog_.Delete(7, FilledId(1)));
   auto all = All();
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].id, Id(2));
+  EXPECT_EQ(all[0].id, FilledId(2));
 }
 
 TEST_F(CatalogTest, ClearLeavesOtherKeyspaces) {
@@ -105,7 +102,7 @@ TEST_F(CatalogTest, ForEachReportsABadKeyAsCorruption) {
 
 TEST(Catalog, KeyIsSignFlippedBigEndianTimeThenId) {
   auto kv = NewMemKv();
-  ASSERT_OK(Catalog(kv.get()).Put({-2, Id(0xaa), "r"}));
+  ASSERT_OK(Catalog(kv.get()).Put({-2, FilledId(0xaa), "r"}));
   std::string key;
   ASSERT_OK(kv->Scan("s", [&](std::string_view k, std::string_view) {
     key = k;

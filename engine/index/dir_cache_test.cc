@@ -2,19 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/chunk_ids.h"
 #include "tests/support/test_util.h"
 
 namespace snap::engine::index {
 namespace {
 
-ChunkId Id(uint8_t b) {
-  ChunkId id;
-  id.bytes.fill(std::byte{b});
-  return id;
-}
+using test::FilledId;
 
 CachedDir Dir(uint8_t digest, uint8_t tree, std::string gc = "gc/0001") {
-  return {std::move(gc), Id(digest), Id(tree)};
+  return {std::move(gc), FilledId(digest), FilledId(tree)};
 }
 
 class DirCacheTest : public ::testing::Test {

@@ -4,16 +4,13 @@
 
 #include <limits>
 
+#include "tests/support/chunk_ids.h"
 #include "tests/support/test_util.h"
 
 namespace snap::engine::index {
 namespace {
 
-ChunkId Id(uint8_t b) {
-  ChunkId id;
-  id.bytes.fill(std::byte{b});
-  return id;
-}
+using test::FilledId;
 
 CachedFile File(uint64_t ino, std::vector<ChunkId> chunks) {
   CachedFile f;
@@ -54,7 +51,7 @@ class FilesCacheTest : public ::testing::Test {
 };
 
 TEST_F(FilesCacheTest, PutThenLookupRoundTrips) {
-  CachedFile a = File(11, {Id(1), Id(2), Id(1)});
+  CachedFile a = File(11, {FilledId(1), FilledId(2), FilledId(1)});
   CachedFile b = File(12, {});
   Put("uploads", "img/a.png", a);
   Put("uploads", "empty", b);
@@ -66,7 +63,7 @@ TEST_F(FilesCacheTest, PutThenLookupRoundTrips) {
 }
 
 TEST_F(FilesCacheTest, ExtremeStampsRoundTrip) {
-  CachedFile f = File(std::numeric_limits<uint64_t>::max(), {Id(3)});
+  CachedFile f = File(std::numeric_limits<uint64_t>::max(), {FilledId(3)});
   f.stamp.dev = std::numeric_limits<uint64_t>::max();
   f.stamp.mtime_ns = std::numeric_limits<int64_t>::min();
   f.stamp.ctime_ns = -1;
@@ -75,7 +72,7 @@ TEST_F(FilesCacheTest, ExtremeStampsRoundTrip) {
 }
 
 TEST_F(FilesCacheTest, SourcesDoNotSeeEachOthersPaths) {
-  Put("www", "2/x", File(1, {Id(1)}));
+  Put("www", "2/x", File(1, {FilledId(1)}));
   auto got = Lookup("www2", {"/x", "x"});
   EXPECT_EQ(got[0], std::nullopt);
   EXPECT_EQ(got[1], std::nullopt);
@@ -88,7 +85,7 @@ TEST_F(FilesCacheTest, KeyIsPrefixSourceNulPath) {
 }
 
 TEST_F(FilesCacheTest, CorruptValuesReadAsAbsent) {
-  CachedFile f = File(1, {Id(1), Id(2)});
+  CachedFile f = File(1, {FilledId(1), FilledId(2)});
   Put("s", "p", f);
   const std::string key = OnlyKey();
   const std::string good = kv_->Get(key)->value();
@@ -117,14 +114,14 @@ TEST(FilesCache, LookupBatchesAgainstRocksKv) {
   auto kv = OpenRocksKv(dir.path());
   ASSERT_OK(kv);
   WriteBatch b;
-  for (int i = 0; i < 100; ++i) FilesCache::Put("s", "f" + std::to_string(i), File(i, {Id(i)}), &b);
+  for (int i = 0; i < 100; ++i) FilesCache::Put("s", "f" + std::to_string(i), File(i, {FilledId(i)}), &b);
   ASSERT_OK((*kv)->Write(b));
   std::vector<std::string> paths = {"f99", "nope", "f0"};
   std::vector<std::optional<CachedFile>> out;
   ASSERT_OK(FilesCache(kv->get()).Lookup("s", paths, &out));
-  EXPECT_TRUE(Same(out[0], File(99, {Id(99)})));
+  EXPECT_TRUE(Same(out[0], File(99, {FilledId(99)})));
   EXPECT_EQ(out[1], std::nullopt);
-  EXPECT_TRUE(Same(out[2], File(0, {Id(0)})));
+  EXPECT_TRUE(Same(out[2], File(0, {FilledId(0)})));
 }
 
 }  // namespace

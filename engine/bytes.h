@@ -25,6 +25,13 @@ inline Buffer ToBuffer(std::string_view s) {
   return Buffer(b.begin(), b.end());
 }
 inline void Append(Buffer* out, ByteSpan b) { out->insert(out->end(), b.begin(), b.end()); }
+// The first `n` bytes of *scratch, growing it when shorter. It never
+// shrinks, so a buffer reused for pieces of varying sizes allocates and
+// zero-fills only when a piece is larger than any before.
+inline MutableByteSpan Grow(Buffer* scratch, size_t n) {
+  if (scratch->size() < n) scratch->resize(n);
+  return {scratch->data(), n};
+}
 
 // Lower-case hex of `b`.
 std::string ToHex(ByteSpan b);

@@ -43,46 +43,70 @@ std::string Repository::PackKey(const index::PackId& pack) {
 
 std::string Repository::SnapshotKey(const ChunkId& id) { return "snapshots/" + id.ToHex(); }
 
-void Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* payload,
-                               const Buffer* delta_base) const {
+ByteSpan Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* scratch,
+                                   const Buffer* delta_base) const {
   header->raw_length = static_cast<uint32_t>(plain.size());
   header->flags = 0;
-  // Per thread, its capacity kept: a fresh buffer of a chunk's size per
-  // call fragments the heap of a many-threaded capture.
+  // Per thread, its size kept: a fresh buffer of a chunk's size per call
+  // fragments the heap of a many-threaded capture, and a shrunk one is
+  // zero-filled again when it grows.
   thread_local Buffer packed;
-  packed.clear();
+  std::optional<ByteSpan> shrunk =
+      delta_base ? codec::CompressDeltaInto(plain, *delta_base, config_.zstd_level, &packed)
+                 : codec::CompressInto(plain, config_.zstd_level, &packed);
   ByteSpan body = plain;
-  bool shrunk = delta_base
-                    ? codec::CompressDelta(plain, *delta_base, config_.zstd_level, &packed)
-                    : codec::Compress(plain, config_.zstd_level, &packed);
   if (shrunk) {
     header->flags |= pack::kFlagCompressed | (delta_base ? pack::kFlagDelta : 0);
-    body = packed;
+    body = *shrunk;
   }
-  payload->clear();
-  if (sealer_) {
-    header->flags |= pack::kFlagSealed;
-    sealer_->Seal(body, PayloadAad(header->id, header->kind), payload);
-  } else {
-    payload->assign(body.begin(), body.end());
+  if (!sealer_) {
+    if (shrunk) {
+      MutableByteSpan out = Grow(scratch, body.size());
+      std::copy(body.begin(), body.end(), out.begin());
+      return out;
+    }
+    return plain;
   }
+  header->flags |= pack::kFlagSealed;
+  MutableByteSpan out = Grow(scratch, body.size() + codec::Sealer::kOverhead);
+  sealer_->SealInto(body, PayloadAad(header->id, header->kind), out);
+  return out;
 }
 
+namespace {
+
+// An owned copy of `bytes`, which a ChunkScratch read returned: taken over
+// without a copy when they are the head of scratch->plain.
+Buffer TakeOwned(ChunkScratch* scratch, ByteSpan bytes) {
+  if (bytes.data() == scratch->plain.data()) {
+    scratch->plain.resize(bytes.size());
+    return std::move(scratch->plain);
+  }
+  return Buffer(bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
 Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame, int* delta_depth) const {
+  ChunkScratch scratch;
+  SNAP_ASSIGN_OR_RETURN(ByteSpan plain, DecodePayload(frame, &scratch, delta_depth));
+  return TakeOwned(&scratch, plain);
+}
+
+Result<ByteSpan> Repository::DecodePayload(const pack::DecodedFrame& frame, ChunkScratch* scratch,
+                                           int* delta_depth) const {
   const pack::EntryHeader& h = frame.header;
   std::string what = "chunk " + h.id.ShortHex();
-  Buffer opened;
   ByteSpan body = frame.payload;
   if (h.flags & pack::kFlagSealed) {
     if (!sealer_) return Status::Corruption(what + ": sealed, but the repository is unencrypted");
-    Result<Buffer> o = sealer_->Open(frame.payload, PayloadAad(h.id, h.kind));
+    Result<ByteSpan> o = sealer_->OpenInto(frame.payload, PayloadAad(h.id, h.kind), &scratch->opened);
     if (!o.ok()) return o.status().WithContext(what);
-    opened = std::move(*o);
-    body = opened;
+    body = *o;
   } else if (sealer_) {
     return Status::Corruption(what + ": not sealed in an encrypted repository");
   }
-  Buffer plain;
+  ByteSpan plain;
   if (h.flags & pack::kFlagDelta) {
     if (h.refs.empty() || h.refs.size() > kMaxDeltaBases)
       return Status::Corruption(what + ": delta with " + std::to_string(h.refs.size()) + " bases");
@@ -108,20 +132,28 @@ Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame, int* d
     if (delta_depth) *delta_depth = base_depth + 1;
     Result<Buffer> d = codec::DecompressDelta(body, base, h.raw_length);
     if (!d.ok()) return d.status().WithContext(what);
-    plain = std::move(*d);
+    scratch->plain = std::move(*d);
+    plain = scratch->plain;
   } else if (h.flags & pack::kFlagCompressed) {
-    Result<Buffer> d = codec::Decompress(body, h.raw_length);
+    Result<ByteSpan> d = codec::DecompressInto(body, h.raw_length, &scratch->plain);
     if (!d.ok()) return d.status().WithContext(what);
-    plain = std::move(*d);
+    plain = *d;
   } else {
     if (body.size() != h.raw_length) return Status::Corruption(what + ": length mismatch");
-    plain.assign(body.begin(), body.end());
+    plain = body;
   }
   if (Hash(plain) != h.id) return Status::Corruption(what + ": content does not match its ID");
   return plain;
 }
 
 Result<Buffer> Repository::ReadFrame(const ChunkId& id) const {
+  Buffer frame;
+  SNAP_ASSIGN_OR_RETURN(ByteSpan got, ReadFrame(id, &frame));
+  frame.resize(got.size());
+  return frame;
+}
+
+Result<ByteSpan> Repository::ReadFrame(const ChunkId& id, Buffer* scratch) const {
   SNAP_ASSIGN_OR_RETURN(std::optional<index::ChunkLocation> loc, chunk_index_->Locate(id));
   if (!loc && fetcher_) {
     SNAP_RETURN_IF_ERROR(fetcher_->Fetch(std::span<const ChunkId>(&id, 1)));
@@ -131,19 +163,20 @@ Result<Buffer> Repository::ReadFrame(const ChunkId& id) const {
     return Status::NotFound("chunk " + id.ShortHex() +
                             ": not in the index (when a pack holds it, `snapctl check "
                             "--rebuild-index` indexes it again)");
-  Result<Buffer> frame = ReadFrameAt(id, *loc);
+  Result<ByteSpan> frame = ReadFrameAt(id, *loc, scratch);
   if (frame.status().IsNotFound()) {
     // The pack is gone: a gc run repacked it after this index was last
     // brought up to date, and a gc record names the pack the chunk went to.
     SNAP_ASSIGN_OR_RETURN(std::optional<index::ChunkLocation> moved, FindMovedChunk(id));
-    if (moved) return ReadFrameAt(id, *moved);
+    if (moved) return ReadFrameAt(id, *moved, scratch);
   }
   return frame;
 }
 
-Result<Buffer> Repository::ReadFrameAt(const ChunkId& id, const index::ChunkLocation& loc) const {
+Result<ByteSpan> Repository::ReadFrameAt(const ChunkId& id, const index::ChunkLocation& loc,
+                                         Buffer* scratch) const {
   std::string key = PackKey(loc.pack);
-  Result<Buffer> frame = store_->Get(key, loc.entry.offset, loc.entry.length);
+  Result<ByteSpan> frame = store_->GetInto(key, loc.entry.offset, loc.entry.length, scratch);
   if (!frame.ok()) return frame.status().WithContext(key);
   Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
   if (!f.ok()) return f.status().WithContext(key + " @" + std::to_string(loc.entry.offset));
@@ -154,10 +187,17 @@ Result<Buffer> Repository::ReadFrameAt(const ChunkId& id, const index::ChunkLoca
 }
 
 Result<Buffer> Repository::ReadChunk(const ChunkId& id, int* delta_depth) const {
+  ChunkScratch scratch;
+  SNAP_ASSIGN_OR_RETURN(ByteSpan plain, ReadChunk(id, &scratch, delta_depth));
+  return TakeOwned(&scratch, plain);
+}
+
+Result<ByteSpan> Repository::ReadChunk(const ChunkId& id, ChunkScratch* scratch,
+                                       int* delta_depth) const {
   if (delta_depth) *delta_depth = 0;
-  SNAP_ASSIGN_OR_RETURN(Buffer frame, ReadFrame(id));
+  SNAP_ASSIGN_OR_RETURN(ByteSpan frame, ReadFrame(id, &scratch->frame));
   SNAP_ASSIGN_OR_RETURN(pack::DecodedFrame f, pack::DecodeFrame(frame));
-  return DecodePayload(f, delta_depth);
+  return DecodePayload(f, scratch, delta_depth);
 }
 
 Result<snapshot::Tree> Repository::ReadTree(const ChunkId& id) const {

@@ -42,6 +42,12 @@ struct Credentials {
   std::optional<std::string> key_file;
 };
 
+// Buffers that one thread reuses to read chunk after chunk: once they have
+// grown to the largest chunk read, a read allocates and zero-fills nothing.
+struct ChunkScratch {
+  Buffer frame, opened, plain;
+};
+
 // Where ReadChunk turns for a chunk the index lacks: a replica, on a
 // machine that restores from one. Implementations store what they fetch in
 // the repository (so it is indexed afterwards) and are thread-safe.
@@ -113,20 +119,30 @@ class Repository {
   ChunkId Hash(ByteSpan plain) const { return hasher_.Hash(plain); }
 
   // Compresses (when it shrinks) and seals (when encrypted) `plain` into a
-  // frame payload; sets header->flags and raw_length. `delta_base`, when
-  // given, makes a zstd delta against it (header->refs[0] must name it).
-  void EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* payload,
-                     const Buffer* delta_base = nullptr) const;
+  // frame payload, returned; sets header->flags and raw_length. The payload
+  // lies in *scratch or, stored as it is, is `plain`: valid while both are.
+  // `delta_base`, when given, makes a zstd delta against it (header->refs[0]
+  // must name it).
+  ByteSpan EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* scratch,
+                         const Buffer* delta_base = nullptr) const;
   // Inverse of EncodePayload for a verified frame: opens, decompresses and
   // checks the plaintext hashes to the frame's ID. Corruption names the ID.
   // A delta entry is decoded against its base (read recursively);
   // *delta_depth, when given, receives the length of that chain (0: not a
   // delta). Corruption when a chain is longer than kMaxDeltaDepth.
   Result<Buffer> DecodePayload(const pack::DecodedFrame& frame, int* delta_depth = nullptr) const;
+  // The same into *scratch (frame.payload may lie in scratch->frame); the
+  // bytes returned stay valid until scratch is used again.
+  Result<ByteSpan> DecodePayload(const pack::DecodedFrame& frame, ChunkScratch* scratch,
+                                 int* delta_depth = nullptr) const;
 
   // Reads, verifies and decodes one chunk by ID. NotFound when unindexed
   // (after asking the fetcher, when one is set).
   Result<Buffer> ReadChunk(const ChunkId& id, int* delta_depth = nullptr) const;
+  // The same into *scratch, for a reader of many chunks; the bytes returned
+  // stay valid until scratch is used again.
+  Result<ByteSpan> ReadChunk(const ChunkId& id, ChunkScratch* scratch,
+                             int* delta_depth = nullptr) const;
   // The chunk's whole frame as its pack holds it, checksum verified (for
   // replication, which ships frames without opening them). NotFound when
   // unindexed.
@@ -198,7 +214,9 @@ class Repository {
   Result<snapshot::SnapshotRecord> DecodeSnapshotObject(const ChunkId& id, ByteSpan bytes,
                                                         Buffer* plain) const;
   // The frame at `loc`, verified to hold `id`.
-  Result<Buffer> ReadFrameAt(const ChunkId& id, const index::ChunkLocation& loc) const;
+  Result<ByteSpan> ReadFrameAt(const ChunkId& id, const index::ChunkLocation& loc,
+                               Buffer* scratch) const;
+  Result<ByteSpan> ReadFrame(const ChunkId& id, Buffer* scratch) const;
   // Where a chunk went whose pack a gc run deleted: the packs added by gc
   // records this index has not applied (their footers, read once and kept).
   Result<std::optional<index::ChunkLocation>> FindMovedChunk(const ChunkId& id) const;

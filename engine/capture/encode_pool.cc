@@ -50,7 +50,7 @@ Status EncodePool::Drain() {
 }
 
 void EncodePool::Work() {
-  Buffer payload;
+  Buffer scratch;  // payloads, reused
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (jobs_.empty() && !stop_) {
@@ -64,7 +64,8 @@ void EncodePool::Work() {
     queued_bytes_ -= job.plain.size();
     ++busy_;
     lock.unlock();
-    repo_->EncodePayload(job.plain, &job.header, &payload, job.base ? &*job.base : nullptr);
+    ByteSpan payload =
+        repo_->EncodePayload(job.plain, &job.header, &scratch, job.base ? &*job.base : nullptr);
     Status s = sink_->Add(job.header, payload);
     lock.lock();
     --busy_;

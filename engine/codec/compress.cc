@@ -59,12 +59,18 @@ Status ZstdError(std::string_view step, size_t code) {
 // Compresses with whatever parameters the caller set on cctx. The output
 // capacity is in.size() - 1, so "does not shrink" surfaces as
 // dstSize_tooSmall without a second pass or a bound-sized allocation.
-bool CompressWith(ZSTD_CCtx* cctx, ByteSpan in, Buffer* out) {
-  if (in.size() < 2) return false;
-  out->resize(in.size() - 1);
-  size_t n = ZSTD_compress2(cctx, out->data(), out->size(), in.data(), in.size());
-  if (ZSTD_isError(n)) return false;
-  out->resize(n);
+std::optional<ByteSpan> CompressWith(ZSTD_CCtx* cctx, ByteSpan in, Buffer* scratch) {
+  if (in.size() < 2) return std::nullopt;
+  MutableByteSpan out = Grow(scratch, in.size() - 1);
+  size_t n = ZSTD_compress2(cctx, out.data(), out.size(), in.data(), in.size());
+  if (ZSTD_isError(n)) return std::nullopt;
+  return ByteSpan(out.first(n));
+}
+
+// Compress and CompressDelta: *out holds exactly the compressed bytes.
+bool Exactly(std::optional<ByteSpan> got, Buffer* out) {
+  if (!got) return false;
+  out->resize(got->size());
   return true;
 }
 
@@ -89,15 +95,15 @@ Status CheckFrame(ByteSpan in, size_t raw_size) {
 
 // One-shot decompression writes straight into a raw_size buffer, so a frame
 // that claims a bigger window cannot make us allocate more than raw_size.
-Result<Buffer> DecompressWith(ZSTD_DCtx* dctx, ByteSpan in, size_t raw_size) {
-  Buffer out(raw_size);
+Result<ByteSpan> DecompressWith(ZSTD_DCtx* dctx, ByteSpan in, size_t raw_size, Buffer* scratch) {
+  MutableByteSpan out = Grow(scratch, raw_size);
   size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(n)) return ZstdError("decompress", n);
   if (n != raw_size) {
     return Status::Corruption("zstd decompress: got " + std::to_string(n) + " bytes, expected " +
                               std::to_string(raw_size));
   }
-  return out;
+  return ByteSpan(out);
 }
 
 bool Overlap(ByteSpan a, ByteSpan b) {
@@ -108,17 +114,31 @@ bool Overlap(ByteSpan a, ByteSpan b) {
 }  // namespace
 
 bool Compress(ByteSpan in, int level, Buffer* out) {
+  return Exactly(CompressInto(in, level, out), out);
+}
+
+std::optional<ByteSpan> CompressInto(ByteSpan in, int level, Buffer* scratch) {
   ZSTD_CCtx* cctx = ThreadCCtx();
-  if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level))) return false;
-  return CompressWith(cctx, in, out);
+  if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level))) return std::nullopt;
+  return CompressWith(cctx, in, scratch);
 }
 
 Result<Buffer> Decompress(ByteSpan in, size_t raw_size) {
+  Buffer out;
+  SNAP_RETURN_IF_ERROR(DecompressInto(in, raw_size, &out).status());
+  return out;
+}
+
+Result<ByteSpan> DecompressInto(ByteSpan in, size_t raw_size, Buffer* scratch) {
   SNAP_RETURN_IF_ERROR(CheckFrame(in, raw_size));
-  return DecompressWith(ThreadDCtx(), in, raw_size);
+  return DecompressWith(ThreadDCtx(), in, raw_size, scratch);
 }
 
 bool CompressDelta(ByteSpan in, ByteSpan base, int level, Buffer* out) {
+  return Exactly(CompressDeltaInto(in, base, level, out), out);
+}
+
+std::optional<ByteSpan> CompressDeltaInto(ByteSpan in, ByteSpan base, int level, Buffer* scratch) {
   // zstd silently drops a prefix that overlaps the input (the bytes cannot
   // be both history and source), which would turn the delta into a plain
   // frame; give it a private copy instead.
@@ -134,9 +154,9 @@ bool CompressDelta(ByteSpan in, ByteSpan base, int level, Buffer* out) {
   if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)) ||
       ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log)) ||
       ZSTD_isError(ZSTD_CCtx_refPrefix(cctx, base.data(), base.size()))) {
-    return false;
+    return std::nullopt;
   }
-  return CompressWith(cctx, in, out);
+  return CompressWith(cctx, in, scratch);
 }
 
 Result<Buffer> DecompressDelta(ByteSpan in, ByteSpan base, size_t raw_size) {
@@ -146,7 +166,9 @@ Result<Buffer> DecompressDelta(ByteSpan in, ByteSpan base, size_t raw_size) {
   if (ZSTD_isError(rc)) return ZstdError("window limit", rc);
   rc = ZSTD_DCtx_refPrefix(dctx, base.data(), base.size());
   if (ZSTD_isError(rc)) return ZstdError("prefix", rc);
-  return DecompressWith(dctx, in, raw_size);
+  Buffer out;
+  SNAP_RETURN_IF_ERROR(DecompressWith(dctx, in, raw_size, &out).status());
+  return out;
 }
 
 }  // namespace snap::engine::codec

@@ -261,7 +261,11 @@ Sealer::Sealer(const Key256& master) : master_(master) {}
 void Sealer::Seal(ByteSpan plain, ByteSpan aad, Buffer* out) const {
   size_t start = out->size();
   out->resize(start + kOverhead + plain.size());
-  MutableByteSpan dst = MutableByteSpan(*out).subspan(start);
+  SealInto(plain, aad, MutableByteSpan(*out).subspan(start));
+}
+
+void Sealer::SealInto(ByteSpan plain, ByteSpan aad, MutableByteSpan dst) const {
+  if (dst.size() != plain.size() + kOverhead) Die("SealInto: output of the wrong size");
   SealRandomBytes(dst.first(kSaltSize + kNonceSize));
   ByteSpan salt = dst.first(kSaltSize);
   ByteSpan nonce = dst.subspan(kSaltSize, kNonceSize);
@@ -281,6 +285,13 @@ void Sealer::Seal(ByteSpan plain, ByteSpan aad, Buffer* out) const {
 }
 
 Result<Buffer> Sealer::Open(ByteSpan sealed, ByteSpan aad) const {
+  Buffer plain;
+  SNAP_ASSIGN_OR_RETURN(ByteSpan opened, OpenInto(sealed, aad, &plain));
+  plain.resize(opened.size());
+  return plain;
+}
+
+Result<ByteSpan> Sealer::OpenInto(ByteSpan sealed, ByteSpan aad, Buffer* scratch) const {
   if (sealed.size() < kOverhead) {
     return Status::Corruption("sealed payload: " + std::to_string(sealed.size()) +
                               " bytes is shorter than the envelope");
@@ -295,7 +306,7 @@ Result<Buffer> Sealer::Open(ByteSpan sealed, ByteSpan aad) const {
   EVP_CIPHER_CTX* ctx = ThreadGcm();
   StartGcm(ctx, key, nonce, 0, aad);
   OPENSSL_cleanse(key.data(), key.size());
-  Buffer plain(ct.size());
+  MutableByteSpan plain = Grow(scratch, ct.size());
   RunGcm(ctx, ct, plain.data());
   unsigned char none[16];
   int n = 0;
@@ -305,7 +316,7 @@ Result<Buffer> Sealer::Open(ByteSpan sealed, ByteSpan aad) const {
     OPENSSL_cleanse(plain.data(), plain.size());
     return Status::Corruption("sealed payload: authentication failed");
   }
-  return plain;
+  return ByteSpan(plain);
 }
 
 Result<Key256> DeriveFromPassphrase(std::string_view passphrase, ByteSpan salt,

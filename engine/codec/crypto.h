@@ -51,9 +51,13 @@ class Sealer {
   explicit Sealer(const Key256& master);
   // Appends the sealed form of `plain` to *out.
   void Seal(ByteSpan plain, ByteSpan aad, Buffer* out) const;
+  // The same into `out`, which must hold exactly plain.size() + kOverhead bytes.
+  void SealInto(ByteSpan plain, ByteSpan aad, MutableByteSpan out) const;
   // Corruption when the tag does not verify (wrong key, tampered bytes or
   // another aad) or `sealed` is shorter than kOverhead.
   Result<Buffer> Open(ByteSpan sealed, ByteSpan aad) const;
+  // The same into the first bytes of *scratch (see Grow), returned.
+  Result<ByteSpan> OpenInto(ByteSpan sealed, ByteSpan aad, Buffer* scratch) const;
 
  private:
   Key256 master_;

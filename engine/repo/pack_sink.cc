@@ -50,8 +50,8 @@ Result<ChunkId> PackSink::Put(pack::EntryKind kind, ByteSpan plain, std::vector<
   h.kind = kind;
   h.id = id;
   h.refs = std::move(refs);
-  Buffer payload;
-  repo_->EncodePayload(plain, &h, &payload);
+  Buffer scratch;
+  ByteSpan payload = repo_->EncodePayload(plain, &h, &scratch);
   SNAP_RETURN_IF_ERROR(Add(h, payload));
   return id;
 }

@@ -19,17 +19,17 @@ Status WriteAll(int fd, ByteSpan data, const std::string& what) {
 }
 
 Status WriteList(const Repository& repo, const ChunkId& list_id, int depth, int fd,
-                 const std::string& what) {
+                 const std::string& what, ChunkScratch* scratch) {
   SNAP_ASSIGN_OR_RETURN(Buffer bytes, repo.ReadChunk(list_id));
   Result<snapshot::StreamList> list = snapshot::StreamList::Decode(bytes);
   if (!list.ok()) return list.status().WithContext(what);
   if (list->level > 0 && depth > 0) return Status::Corruption(what + ": stream lists nest too deep");
   for (const ChunkId& id : list->ids) {
     if (list->level == 1) {
-      SNAP_RETURN_IF_ERROR(WriteList(repo, id, depth + 1, fd, what));
+      SNAP_RETURN_IF_ERROR(WriteList(repo, id, depth + 1, fd, what, scratch));
       continue;
     }
-    Result<Buffer> chunk = repo.ReadChunk(id);
+    Result<ByteSpan> chunk = repo.ReadChunk(id, scratch);
     if (!chunk.ok()) return chunk.status().WithContext(what);
     SNAP_RETURN_IF_ERROR(WriteAll(fd, *chunk, what));
   }
@@ -44,7 +44,8 @@ Status WriteDump(const Repository& repo, const snapshot::SourceRecord& source, i
     return Status::InvalidArgument(source.name + " is a directory source, not a dump");
   // A reader that goes away must give EPIPE, not kill us.
   ::signal(SIGPIPE, SIG_IGN);
-  return WriteList(repo, source.root, 0, fd, what);
+  ChunkScratch scratch;
+  return WriteList(repo, source.root, 0, fd, what, &scratch);
 }
 
 Status RestoreDump(const Repository& repo, const snapshot::SourceRecord& source,

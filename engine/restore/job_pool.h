@@ -24,15 +24,26 @@ class JobPool {
   Status Submit(std::function<Status()> job);
   // Waits until every queued job has finished; the first error, if any.
   Status WaitIdle();
+  // Whether a job has failed. Jobs queued before run all the same (they may
+  // hold what must be released); they check this to skip their work.
+  bool failed();
 
  private:
   void Work();
 
   size_t max_queued_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  // Each waits for its own event, and is woken only when someone waits on
+  // it: a restore of many small files runs a job per file, and broadcast
+  // wake-ups per job cost more than the files.
+  std::condition_variable work_cv_;   // workers: a job or stop
+  std::condition_variable space_cv_;  // Submit: room in the queue or an error
+  std::condition_variable idle_cv_;   // WaitIdle and the destructor: all done
   std::deque<std::function<Status()>> jobs_;  // guarded by mu_
   int busy_ = 0;                              // guarded by mu_
+  int sleeping_workers_ = 0;                  // guarded by mu_
+  bool submit_waits_ = false;                 // guarded by mu_
+  bool idle_waits_ = false;                   // guarded by mu_
   bool stop_ = false;                         // guarded by mu_
   Status error_;                              // guarded by mu_
   std::vector<std::thread> threads_;

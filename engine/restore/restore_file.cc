@@ -67,7 +67,15 @@ Status Restorer::RestoreFile(DirCtx* dir, const snapshot::Node& node, const std:
     links_[node.hardlink_group] = rel;
   }
   const snapshot::Node* n = &node;
-  return pool_.Submit([this, dfd, n, display] { return FileJob(dfd, *n, display); });
+  Hold(dir);
+  Status s = pool_.Submit([this, dir, n, display] {
+    Status job = failed_ ? Status::OK() : FileJob(dir->fd.get(), *n, display);
+    if (!job.ok()) failed_ = true;
+    Release(dir);
+    return job;
+  });
+  if (!s.ok()) Release(dir);  // not queued
+  return s;
 }
 
 // A file whose content cannot be read (a damaged or lost chunk) is removed
@@ -116,12 +124,14 @@ Status Restorer::FileContentJob(int dfd, const snapshot::Node& node, const std::
 Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::string& what,
                               bool compare) {
   uint64_t offset = 0;
-  Buffer existing;
+  // Each pool thread reads every chunk through the same buffers.
+  thread_local ChunkScratch scratch;
+  thread_local Buffer on_disk;
   for (const ChunkId& id : node.content) {
     if (compare) {
       Result<std::optional<index::ChunkLocation>> loc = repo_.chunk_index().Get(id);
       if (loc.ok() && *loc) {
-        existing.resize((*loc)->entry.raw_length);
+        MutableByteSpan existing = Grow(&on_disk, (*loc)->entry.raw_length);
         ssize_t n = ::pread(fd, existing.data(), existing.size(), static_cast<off_t>(offset));
         if (n == static_cast<ssize_t>(existing.size()) && repo_.Hash(existing) == id) {
           offset += existing.size();
@@ -132,7 +142,7 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
         }
       }
     }
-    Result<Buffer> data = repo_.ReadChunk(id);
+    Result<ByteSpan> data = repo_.ReadChunk(id, &scratch);
     if (!data.ok()) return data.status().WithContext(what);
     SNAP_RETURN_IF_ERROR(fs::WriteAt(fd, offset, *data, what));
     offset += data->size();

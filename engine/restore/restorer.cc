@@ -19,12 +19,6 @@ Status Restorer::RestoreSource(int parent_fd, const std::string& name, const sna
   DirCtx parent;
   parent.fixed_fd = parent_fd;
   parent.display = display;
-  DirCtx root;
-  root.parent = &parent;
-  root.name = name;
-  root.node = &node;
-  root.display = display;
-  source_root_ = &root;
   if (!opts_.delta) {
     Result<struct stat> st = fs::StatAt(parent_fd, name);
     if (st.ok() && S_ISDIR(st->st_mode)) {
@@ -39,7 +33,22 @@ Status Restorer::RestoreSource(int parent_fd, const std::string& name, const sna
       return Status::InvalidArgument(display + ": exists and is not a directory");
     }
   }
-  return RestoreDir(&root, includes_.empty());
+  auto* root = new DirCtx;
+  root->parent = &parent;
+  root->name = name;
+  root->node = &node;
+  root->display = display;
+  source_root_ = root;
+  // The walk's reference on the root keeps source_root_ open for hardlinks.
+  Hold(root);
+  Status s = RestoreDir(root, includes_.empty());
+  Release(root);
+  source_root_ = nullptr;
+  Status jobs = pool_.WaitIdle();
+  SNAP_RETURN_IF_ERROR(s);
+  SNAP_RETURN_IF_ERROR(jobs);
+  std::lock_guard<std::mutex> lock(mu_);
+  return finish_error_;
 }
 
 Status Restorer::EnsureDir(DirCtx* dir) {
@@ -55,32 +64,51 @@ Status Restorer::EnsureDir(DirCtx* dir) {
   return Status::OK();
 }
 
+// Takes over the walk's reference on `dir`.
 Status Restorer::RestoreDir(DirCtx* dir, bool included) {
-  if (!dir->node->subtree) return Status::Corruption(dir->display + ": directory without a tree");
-  Result<snapshot::Tree> tree = repo_.ReadTree(*dir->node->subtree);
-  if (!tree.ok()) return tree.status().WithContext(dir->display);
-  Status s = RestoreDirEntries(dir, *tree, included);
-  // Pool jobs point into `tree` and use dir's fd: none may outlive them.
-  Status jobs = pool_.WaitIdle();
-  SNAP_RETURN_IF_ERROR(s);
-  SNAP_RETURN_IF_ERROR(jobs);
-  return FinishDir(dir);
+  Status s;
+  if (!dir->node->subtree) {
+    s = Status::Corruption(dir->display + ": directory without a tree");
+  } else if (Result<snapshot::Tree> tree = repo_.ReadTree(*dir->node->subtree); !tree.ok()) {
+    s = tree.status().WithContext(dir->display);
+  } else {
+    dir->tree = std::move(*tree);
+    s = RestoreDirEntries(dir, included);
+  }
+  if (!s.ok()) failed_ = true;
+  Release(dir);
+  return s;
 }
 
-Status Restorer::RestoreDirEntries(DirCtx* dir, const snapshot::Tree& tree, bool included) {
+Status Restorer::RestoreDirEntries(DirCtx* dir, bool included) {
   if (included) SNAP_RETURN_IF_ERROR(EnsureDir(dir));
-  for (const snapshot::Node& child : tree.nodes)
+  for (const snapshot::Node& child : dir->tree.nodes)
     SNAP_RETURN_IF_ERROR(RestoreChild(dir, child, included));
   if (dir->fd.valid() && opts_.delta && includes_.empty())
-    SNAP_RETURN_IF_ERROR(RemoveExtraneous(dir, tree));
+    SNAP_RETURN_IF_ERROR(RemoveExtraneous(dir, dir->tree));
   return Status::OK();
 }
 
-// REQUIRES: no pool job is running in `dir` (its mtime must be final).
+void Restorer::Release(DirCtx* dir) {
+  while (dir->fixed_fd < 0 && dir->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    Status s = FinishDir(dir);
+    if (!s.ok()) {
+      failed_ = true;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (finish_error_.ok()) finish_error_ = s;
+    }
+    DirCtx* parent = dir->parent;
+    delete dir;
+    dir = parent;
+  }
+}
+
+// REQUIRES: nothing is left to write in `dir` (its mtime must be final).
 Status Restorer::FinishDir(DirCtx* dir) {
   if (!dir->fd.valid()) return Status::OK();
   int pfd = dir->parent->fixed_fd >= 0 ? dir->parent->fixed_fd : dir->parent->fd.get();
   dir->fd = fs::Fd();
+  if (failed_) return Status::OK();  // a failing restore leaves what it wrote as it is
   return ApplyMeta(pfd, dir->name, *dir->node);
 }
 
@@ -90,13 +118,14 @@ Status Restorer::RestoreChild(DirCtx* dir, const snapshot::Node& node, bool incl
   std::string rel = Join(dir->rel, node.name);
   bool inc = included || includes_.Matches(rel);
   if (node.type == snapshot::NodeType::kDir) {
-    DirCtx sub;
-    sub.parent = dir;
-    sub.name = node.name;
-    sub.node = &node;
-    sub.rel = rel;
-    sub.display = dir->display + "/" + node.name;
-    return RestoreDir(&sub, inc);
+    auto* sub = new DirCtx;
+    sub->parent = dir;
+    sub->name = node.name;
+    sub->node = &node;
+    sub->rel = rel;
+    sub->display = dir->display + "/" + node.name;
+    Hold(dir);
+    return RestoreDir(sub, inc);
   }
   if (!inc) return Status::OK();
   SNAP_RETURN_IF_ERROR(EnsureDir(dir));

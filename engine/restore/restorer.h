@@ -1,6 +1,7 @@
 // Restorer: the tree walk behind engine/restore.h. Not thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,10 @@ namespace snap::engine::restore {
 
 // A directory on the way down, created only when something is written in
 // it (so --include restores no empty directories around what it matches).
+// It lives on the heap until the walk has left it and every file job and
+// subdirectory in it is done; the last of them applies its metadata (so its
+// mtime is final) and frees it. The walk thus never waits for a directory's
+// files: it lists the next one while the pool writes.
 struct DirCtx {
   DirCtx* parent = nullptr;
   std::string name;            // in parent
@@ -24,7 +29,9 @@ struct DirCtx {
   std::string rel;             // relative to the source root ("" for it)
   std::string display;         // for messages
   fs::Fd fd;                   // valid once ensured
-  int fixed_fd = -1;           // the target's parent: never created
+  int fixed_fd = -1;           // the target's parent: never created, not counted
+  snapshot::Tree tree;         // its entries, which jobs point into
+  std::atomic<int> refs{1};    // the walk, each queued job, each unfinished subdirectory
 };
 
 class Restorer {
@@ -41,11 +48,15 @@ class Restorer {
   Status RestoreChild(DirCtx* dir, const snapshot::Node& node, bool included);
   Status EnsureDir(DirCtx* dir);
   Status FinishDir(DirCtx* dir);
+  void Hold(DirCtx* dir) { dir->refs.fetch_add(1, std::memory_order_relaxed); }
+  // Drops one reference; the last finishes the directory, frees it and
+  // drops its reference on the parent. Any thread.
+  void Release(DirCtx* dir);
   Status RestoreFile(DirCtx* dir, const snapshot::Node& node, const std::string& rel);
   // Runs on a pool thread: the content and metadata of one regular file.
   Status FileJob(int dfd, const snapshot::Node& node, const std::string& display);
   Status FileContentJob(int dfd, const snapshot::Node& node, const std::string& display);
-  Status RestoreDirEntries(DirCtx* dir, const snapshot::Tree& tree, bool included);
+  Status RestoreDirEntries(DirCtx* dir, bool included);
   Status WriteContent(int fd, const snapshot::Node& node, const std::string& what, bool compare);
   Result<bool> IsUnchanged(int dfd, const snapshot::Node& node);
   Status RemoveExtraneous(DirCtx* dir, const snapshot::Tree& tree);
@@ -59,6 +70,8 @@ class Restorer {
   std::mutex mu_;  // the walk and the pool threads update these
   RestoreStats stats_;        // guarded by mu_
   RestoreProgress progress_;  // guarded by mu_
+  std::atomic<bool> failed_{false};  // set on the first error: finish without metadata
+  Status finish_error_;              // guarded by mu_: the first FinishDir failure
   JobPool pool_{2, 64};
   // hardlink group -> path (relative to the source target) of its first copy
   std::map<uint64_t, std::string> links_;

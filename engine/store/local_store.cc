@@ -277,6 +277,8 @@ class LocalStore final : public ObjectStore {
 
   Result<bool> PutIfAbsent(std::string_view key, ByteSpan data) override;
   Result<Buffer> Get(std::string_view key, uint64_t offset, uint64_t length) const override;
+  Result<ByteSpan> GetInto(std::string_view key, uint64_t offset, uint64_t length,
+                           Buffer* scratch) const override;
   Result<uint64_t> Head(std::string_view key) const override;
   Status List(std::string_view prefix, const ListFn& fn) const override;
   Status Delete(std::string_view key) override;
@@ -316,6 +318,14 @@ Result<bool> LocalStore::PutIfAbsent(std::string_view key, ByteSpan data) {
 }
 
 Result<Buffer> LocalStore::Get(std::string_view key, uint64_t offset, uint64_t length) const {
+  Buffer out;
+  SNAP_ASSIGN_OR_RETURN(ByteSpan got, GetInto(key, offset, length, &out));
+  out.resize(got.size());
+  return out;
+}
+
+Result<ByteSpan> LocalStore::GetInto(std::string_view key, uint64_t offset, uint64_t length,
+                                     Buffer* scratch) const {
   SNAP_RETURN_IF_ERROR(ValidateKey(key));
   std::string k(key);
   bool ranged = offset > 0 || length != kToEnd;
@@ -333,9 +343,9 @@ Result<Buffer> LocalStore::Get(std::string_view key, uint64_t offset, uint64_t l
     if (ranged) open_.Add(k, *open);
   }
   SNAP_ASSIGN_OR_RETURN(uint64_t n, RangeLength(key, open->size, offset, length));
-  Buffer out(n);
+  MutableByteSpan out = Grow(scratch, n);
   SNAP_RETURN_IF_ERROR(ReadAll(open->fd->get(), out, offset, key));
-  return out;
+  return ByteSpan(out);
 }
 
 Result<uint64_t> LocalStore::Head(std::string_view key) const {

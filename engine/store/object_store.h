@@ -37,6 +37,13 @@ class ObjectStore {
   // the object is absent; Corruption when it is shorter than asked.
   virtual Result<Buffer> Get(std::string_view key, uint64_t offset = 0,
                              uint64_t length = kToEnd) const = 0;
+  // The same into the first bytes of *scratch (see Grow), returned: a
+  // reader of many ranges reuses one buffer.
+  virtual Result<ByteSpan> GetInto(std::string_view key, uint64_t offset, uint64_t length,
+                                   Buffer* scratch) const {
+    SNAP_ASSIGN_OR_RETURN(*scratch, Get(key, offset, length));
+    return ByteSpan(*scratch);
+  }
 
   // The object's size; NotFound when absent.
   virtual Result<uint64_t> Head(std::string_view key) const = 0;

@@ -57,8 +57,8 @@ void PushMarkedRepository(bool encrypted, ReplicaDir* replica) {
   engine::Append(&plain, noise);
   engine::pack::EntryHeader h;
   h.id = (*repo)->Hash(plain);
-  Buffer payload, frame;
-  (*repo)->EncodePayload(plain, &h, &payload);
+  Buffer scratch, frame;
+  engine::ByteSpan payload = (*repo)->EncodePayload(plain, &h, &scratch);
   engine::pack::EncodeFrame(h, payload, &frame);
 
   engine::snapshot::SnapshotRecord record;

@@ -10,7 +10,7 @@
 
 namespace snap::engine::capture {
 namespace {
-constexpr size_t kReadSize = 4u << 20;
+constexpr size_t kReadSize = 1u << 20;
 constexpr size_t kHeadBytes = 16;
 
 // For a file system that honours O_NONBLOCK on regular files.

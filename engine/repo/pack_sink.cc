@@ -7,6 +7,17 @@ namespace snap::engine::repo {
 namespace {
 constexpr size_t kPackSlack = 1u << 20;
 constexpr size_t kMaxSpareBuffers = 1;
+
+// Upper bounds of what an entry adds to a pack: its frame (header, refs,
+// payload, checksum) and its footer line; and the footer's fixed part.
+constexpr size_t kFrameFixedBytes = 64;
+constexpr size_t kFooterLineBytes = 64;
+constexpr size_t kFooterFixedBytes = 64;
+
+size_t EntryBytes(const pack::EntryHeader& h, size_t payload) {
+  return kFrameFixedBytes + h.refs.size() * sizeof(ChunkId) + payload + kFooterLineBytes;
+}
+
 }  // namespace
 
 PackSink::PackSink(Repository* repo) : repo_(repo) {}
@@ -28,17 +39,27 @@ Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
   if (header.refs.size() > pack::kMaxRefs || header.raw_length > pack::kMaxRawLength)
     return Status::InvalidArgument("chunk " + header.id.ShortHex() +
                                    ": too large to store (a directory with millions of entries?)");
-  std::unique_ptr<pack::PackWriter> full;
+  std::unique_ptr<pack::PackWriter> full[2];
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // An entry that would outgrow the buffer (the target and the slack)
+    // goes to the next pack: a pack buffer that grows doubles, and stays
+    // doubled as the spare.
+    size_t target = repo_->config().pack_target_size;
+    if (writer_ && writer_->entry_count() > 0 &&
+        writer_->size() + writer_->entry_count() * kFooterLineBytes + kFooterFixedBytes +
+                EntryBytes(header, payload.size()) >
+            target + kPackSlack)
+      full[0] = std::move(writer_);
     if (!writer_) writer_ = std::make_unique<pack::PackWriter>(SpareBuffer());
     writer_->Add(header, payload);
-    if (writer_->size() >= repo_->config().pack_target_size) full = std::move(writer_);
+    if (writer_->size() >= target) full[1] = std::move(writer_);
   }
   new_chunks_++;
   new_bytes_ += header.raw_length;
   stored_bytes_ += payload.size();
-  if (full) return WritePack(std::move(full));
+  for (auto& pack : full)
+    if (pack) SNAP_RETURN_IF_ERROR(WritePack(std::move(pack)));
   return Status::OK();
 }
 
@@ -84,8 +105,8 @@ Status PackSink::WritePack(std::unique_ptr<pack::PackWriter> writer) {
   return Status::OK();
 }
 
-// A pack closes once past its target: room for the target and one more
-// large frame before the buffer has to grow. REQUIRES: mu_ held.
+// A pack closes once past its target, or before an entry that would take
+// it past the target and the slack. REQUIRES: mu_ held.
 Buffer PackSink::SpareBuffer() {
   if (spare_.empty()) {
     Buffer b;

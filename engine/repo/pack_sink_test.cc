@@ -1,6 +1,6 @@
-// Chunks written through a PackSink and read back through one reused
-// ChunkScratch: every read returns exactly its chunk's bytes whatever the
-// sizes of the reads before it (the scratch buffers only grow).
+// Chunks written through a PackSink: packs stay within their buffer, and
+// chunks read back through one reused ChunkScratch are exactly their bytes
+// whatever the sizes of the reads before (the scratch buffers only grow).
 #include <gtest/gtest.h>
 
 #include "engine/codec/crypto.h"
@@ -98,6 +98,36 @@ TEST_P(ChunkReadsTest, ADamagedFrameReadThroughAScratchIsCorruption) {
   ASSERT_OK(repo_->store().Replace(key, *pack));
   Result<ByteSpan> got = repo_->ReadChunk(id, &scratch);
   EXPECT_TRUE(got.status().IsCorruption()) << got.status().ToString();
+}
+
+TEST_P(ChunkReadsTest, PacksCloseBeforeAnEntryWouldOutgrowTheirBuffer) {
+  // Target 1 MiB, buffers of target + 1 MiB: 900 KiB then 1.5 MiB must
+  // close the first pack before the second entry, not grow it to 2.4 MiB.
+  std::vector<Buffer> chunks = {Random(900 * 1024), Random(1536 * 1024), Random(300 * 1024),
+                                Random(700 * 1024), Random(1900 * 1024), Random(40 * 1024)};
+  std::vector<ChunkId> ids;
+  {
+    repo::PackSink sink(repo_.get());
+    for (const Buffer& c : chunks) {
+      Result<ChunkId> id = sink.Put(pack::EntryKind::kData, c);
+      ASSERT_OK(id);
+      ids.push_back(*id);
+    }
+    ASSERT_OK(sink.Flush());
+  }
+  int packs = 0;
+  ASSERT_OK(repo_->store().List("packs/", [&](std::string_view key, uint64_t size) {
+    ++packs;
+    EXPECT_LE(size, uint64_t{2} << 20) << key;
+    return Status::OK();
+  }));
+  EXPECT_GE(packs, 4);
+  ChunkScratch scratch;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    Result<ByteSpan> got = repo_->ReadChunk(ids[i], &scratch);
+    ASSERT_OK(got);
+    EXPECT_EQ(Buffer(got->begin(), got->end()), chunks[i]) << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EncryptedAndClear, ChunkReadsTest, ::testing::Bool());

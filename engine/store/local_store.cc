@@ -158,6 +158,26 @@ constexpr size_t kDirectBuffer = 4u << 20;  // aligned bounce buffer
 struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
 };
+using AlignedBuffer = std::unique_ptr<std::byte, FreeDeleter>;
+
+// One bounce buffer is kept between direct writes (packs are written one
+// at a time): a fresh one per pack cost a page fault per 4 KiB. A writer
+// that finds it taken allocates its own.
+std::mutex spare_direct_mu;
+AlignedBuffer spare_direct;  // guarded by spare_direct_mu
+
+AlignedBuffer TakeDirectBuffer() {
+  {
+    std::lock_guard<std::mutex> lock(spare_direct_mu);
+    if (spare_direct) return std::move(spare_direct);
+  }
+  return AlignedBuffer(static_cast<std::byte*>(std::aligned_alloc(kDirectAlign, kDirectBuffer)));
+}
+
+void KeepDirectBuffer(AlignedBuffer buf) {
+  std::lock_guard<std::mutex> lock(spare_direct_mu);
+  if (!spare_direct) spare_direct = std::move(buf);
+}
 
 // Writes the whole 4 KiB blocks at the head of `data` with O_DIRECT, from
 // the file's current offset (0), through an aligned copy; returns how many
@@ -168,8 +188,7 @@ size_t WriteDirect(int fd, ByteSpan data) {
   size_t whole = data.size() / kDirectAlign * kDirectAlign;
   int flags = ::fcntl(fd, F_GETFL);
   if (whole == 0 || flags < 0 || ::fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) return 0;
-  std::unique_ptr<std::byte, FreeDeleter> buf(
-      static_cast<std::byte*>(std::aligned_alloc(kDirectAlign, kDirectBuffer)));
+  AlignedBuffer buf = TakeDirectBuffer();
   size_t done = 0;
   while (buf && done < whole) {
     size_t n = std::min(kDirectBuffer, whole - done);
@@ -181,6 +200,7 @@ size_t WriteDirect(int fd, ByteSpan data) {
     if (done % kDirectAlign != 0) break;  // a short write: the rest goes buffered
   }
   ::fcntl(fd, F_SETFL, flags);
+  if (buf) KeepDirectBuffer(std::move(buf));
   return done;
 }
 

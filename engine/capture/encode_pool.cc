@@ -1,8 +1,16 @@
 #include "engine/capture/encode_pool.h"
 
+#include <algorithm>
+
 #include "engine/repository.h"
 
 namespace snap::engine::capture {
+namespace {
+// Buffers kept for reuse: only large ones (smaller ones come from the heap
+// cheaply), and at most this much in all.
+constexpr size_t kMinSpareCapacity = 256u << 10;
+constexpr size_t kMaxSpareBytes = 8u << 20;
+}  // namespace
 
 EncodePool::EncodePool(const Repository* repo, repo::PackSink* sink, int threads,
                        size_t max_queued_bytes)
@@ -41,6 +49,42 @@ Status EncodePool::Submit(pack::EntryHeader header, Buffer plain, std::optional<
   return Status::OK();
 }
 
+Buffer EncodePool::Copy(ByteSpan data) {
+  Buffer b;
+  if (data.size() >= kMinSpareCapacity) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < spare_.size(); ++i) {
+      if (spare_[i].capacity() < data.size()) continue;
+      b = std::move(spare_[i]);
+      spare_[i] = std::move(spare_.back());
+      spare_.pop_back();
+      spare_bytes_ -= b.capacity();
+      break;
+    }
+  }
+  b.assign(data.begin(), data.end());
+  return b;
+}
+
+void EncodePool::Recycle(Buffer plain) {
+  if (plain.capacity() < kMinSpareCapacity) return;
+  if (spare_bytes_ + plain.capacity() > kMaxSpareBytes) {
+    if (spare_.empty()) return;
+    // Keep the larger: it fits more chunks.
+    auto smallest = std::min_element(spare_.begin(), spare_.end(), [](const Buffer& a, const Buffer& b) {
+      return a.capacity() < b.capacity();
+    });
+    if (smallest->capacity() >= plain.capacity() ||
+        spare_bytes_ - smallest->capacity() + plain.capacity() > kMaxSpareBytes)
+      return;
+    spare_bytes_ -= smallest->capacity();
+    *smallest = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  spare_bytes_ += plain.capacity();
+  spare_.push_back(std::move(plain));
+}
+
 Status EncodePool::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
   ++waiters_;
@@ -68,6 +112,7 @@ void EncodePool::Work() {
         repo_->EncodePayload(job.plain, &job.header, &scratch, job.base ? &*job.base : nullptr);
     Status s = sink_->Add(job.header, payload);
     lock.lock();
+    Recycle(std::move(job.plain));
     --busy_;
     if (!s.ok() && error_.ok()) error_ = s;
     // The producer waits for room or for the drain; wake it only then.

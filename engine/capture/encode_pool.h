@@ -34,6 +34,10 @@ class EncodePool {
   Status Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base = {});
   // Waits until every queued chunk is in the sink; the first error, if any.
   Status Drain();
+  // A copy of `data` to Submit, in a buffer a worker is done with when one
+  // is large enough: a fresh allocation of a media chunk's size (MiBs, so
+  // mmapped) costs a page fault per 4 KiB it is filled with.
+  Buffer Copy(ByteSpan data);
 
  private:
   struct Job {
@@ -49,7 +53,11 @@ class EncodePool {
   std::mutex mu_;
   std::condition_variable work_cv_;   // workers wait for jobs
   std::condition_variable space_cv_;  // Submit and Drain wait for room or idleness
+  void Recycle(Buffer plain);  // REQUIRES: mu_ held
+
   std::deque<Job> jobs_;      // guarded by mu_
+  std::vector<Buffer> spare_;  // encoded chunks' buffers, guarded by mu_
+  size_t spare_bytes_ = 0;     // their capacity, guarded by mu_
   size_t queued_bytes_ = 0;   // guarded by mu_
   int busy_ = 0;              // guarded by mu_
   int idle_ = 0;              // workers waiting on work_cv_, guarded by mu_

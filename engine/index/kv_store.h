@@ -64,7 +64,7 @@ class KvStore {
 // Options for the RocksDB store; defaults bound memory (block cache size)
 // whatever the repository's size.
 struct RocksOptions {
-  size_t block_cache_bytes = 32u << 20;
+  size_t block_cache_bytes = 8u << 20;
   bool create_if_missing = true;
   // Opens without taking the database's lock, so readers can work while a
   // writer (a running snapshot) holds it. Writes then fail with

@@ -25,7 +25,7 @@ constexpr int kMaxWriteBuffers = 2;
 constexpr int kMaxOpenFiles = 256;
 constexpr size_t kKeepLogFiles = 3;
 constexpr size_t kMaxLogFileBytes = 4u << 20;
-constexpr int kCacheShardBits = 4;  // two cores: little contention to spread
+constexpr int kCacheShardBits = 2;  // two cores: little contention to spread
 constexpr uint64_t kMetadataBlockBytes = 4096;
 // Bounds the batch a prefix without a successor is deleted in.
 constexpr size_t kDeleteChunk = 4096;

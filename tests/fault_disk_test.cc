@@ -212,6 +212,36 @@ TEST(FaultDisk, SnapshotOnAFullDiskFailsNamingTheFileAndTheRepositoryStaysValid)
   EXPECT_EQ(Sh("diff -r " + Quote(kept.back().second) + " " + Quote(out)).exit_code, 0);
 }
 
+// A restore that runs out of space fails naming the file it was writing
+// and the errno text, while the file jobs of other directories still in
+// flight wind down (nothing hangs or crashes); with the space freed, the
+// same restore into a fresh directory gives back every file.
+TEST(FaultDisk, RestoreOntoAFullDiskFailsNamingTheFileAndSucceedsOnceFreed) {
+  TempDir tmp;
+  SmallDisk disk(tmp.Sub("disk"));
+  Repo repo(tmp.Sub("repo"));  // the repository is not on the small disk
+  std::string src = tmp.Sub("src");
+  for (int d = 0; d < 40; d++)  // 25 MiB in many directories: jobs of several run at once
+    MakeSource(src + "/d" + std::to_string(d), 10, 64 << 10, static_cast<uint32_t>(d + 1));
+  std::string id = repo.Json("snapshot --source www=" + Quote(src))["id"];
+  for (int trial = 0; trial < FaultTrials(3); trial++) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    uint64_t room = disk.tmpfs() ? (uint64_t{2} + 5 * trial) << 20 : 16u << 10;
+    disk.Leave(room);
+    std::string out = disk.path() + "/out" + std::to_string(trial);
+    CmdResult full = RunOn(disk, repo, "restore " + id + " --target " + Quote(out));
+    EXPECT_LT(full.exit_code, 128) << "crashed: " << full.err;
+    EXPECT_NE(full.exit_code, 0) << "restored 25 MiB into " << room << " bytes";
+    EXPECT_NE(full.err.find(disk.ErrnoText()), std::string::npos) << full.err;
+    EXPECT_TRUE(NamesAFile(full.err)) << full.err;
+    disk.Free();
+    fs::remove_all(out);
+  }
+  std::string out = disk.path() + "/out-freed";
+  repo.Json("restore " + id + " --target " + Quote(out));
+  EXPECT_EQ(Sh("diff -r " + Quote(src) + " " + Quote(out + "/www")).exit_code, 0);
+}
+
 std::set<std::string> ReplicaIds(const Replicad& replicad) {
   CmdResult r = replicad.Run("list --json");
   EXPECT_EQ(r.exit_code, 0) << r.err;

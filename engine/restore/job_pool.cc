@@ -41,11 +41,6 @@ Status JobPool::WaitIdle() {
   return error_;
 }
 
-bool JobPool::failed() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return !error_.ok();
-}
-
 void JobPool::Work() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {

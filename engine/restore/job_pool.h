@@ -20,13 +20,11 @@ class JobPool {
   ~JobPool();  // waits for queued jobs, then joins
 
   // Queues `job`; blocks while the queue is full. Returns the first error
-  // any job returned so far (the job is then not queued).
+  // any job returned so far (the job is then not queued). Every queued job
+  // runs, even after another failed: it may hold what must be released.
   Status Submit(std::function<Status()> job);
   // Waits until every queued job has finished; the first error, if any.
   Status WaitIdle();
-  // Whether a job has failed. Jobs queued before run all the same (they may
-  // hold what must be released); they check this to skip their work.
-  bool failed();
 
  private:
   void Work();

@@ -226,7 +226,7 @@ TEST(FaultDisk, RestoreOntoAFullDiskFailsNamingTheFileAndSucceedsOnceFreed) {
   std::string id = repo.Json("snapshot --source www=" + Quote(src))["id"];
   for (int trial = 0; trial < FaultTrials(3); trial++) {
     SCOPED_TRACE("trial " + std::to_string(trial));
-    uint64_t room = disk.tmpfs() ? (uint64_t{2} + 5 * trial) << 20 : 16u << 10;
+    uint64_t room = disk.tmpfs() ? (uint64_t{2} + 5 * (trial % 4)) << 20 : 16u << 10;
     disk.Leave(room);
     std::string out = disk.path() + "/out" + std::to_string(trial);
     CmdResult full = RunOn(disk, repo, "restore " + id + " --target " + Quote(out));

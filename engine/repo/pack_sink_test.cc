@@ -39,6 +39,21 @@ class ChunkReadsTest : public ::testing::TestWithParam<bool> {
     repo_ = std::move(*r);
   }
 
+  // Stores `chunks` through one PackSink and flushes it: their IDs; the
+  // number of packs written in *packs.
+  std::vector<ChunkId> PutAll(const std::vector<Buffer>& chunks, uint64_t* packs = nullptr) {
+    repo::PackSink sink(repo_.get());
+    std::vector<ChunkId> ids;
+    for (const Buffer& c : chunks) {
+      Result<ChunkId> id = sink.Put(pack::EntryKind::kData, c);
+      EXPECT_OK(id);
+      ids.push_back(id.ok() ? *id : ChunkId{});
+    }
+    EXPECT_OK(sink.Flush());
+    if (packs) *packs = sink.stats().packs;
+    return ids;
+  }
+
   test::TempDir tmp_;
   std::unique_ptr<Repository> repo_;
 };
@@ -49,17 +64,9 @@ TEST_P(ChunkReadsTest, OneScratchReadsChunksOfEverySizeExactly) {
   std::vector<Buffer> chunks = {Random(900 * 1024), Text(300 * 1024, 3), Random(10),
                                 Text(5, 7),          Random(64 * 1024),  Text(2 << 20, 11),
                                 Random(1),           Random(1500 * 1024)};
-  std::vector<ChunkId> ids;
-  {
-    repo::PackSink sink(repo_.get());
-    for (const Buffer& c : chunks) {
-      Result<ChunkId> id = sink.Put(pack::EntryKind::kData, c);
-      ASSERT_OK(id);
-      ids.push_back(*id);
-    }
-    ASSERT_OK(sink.Flush());
-    EXPECT_GE(sink.stats().packs, 2u);  // reads cross packs
-  }
+  uint64_t packs = 0;
+  std::vector<ChunkId> ids = PutAll(chunks, &packs);
+  EXPECT_GE(packs, 2u);  // reads cross packs
   ChunkScratch scratch;
   for (int round = 0; round < 2; ++round) {
     for (size_t i = 0; i < chunks.size(); ++i) {
@@ -78,14 +85,7 @@ TEST_P(ChunkReadsTest, OneScratchReadsChunksOfEverySizeExactly) {
 
 TEST_P(ChunkReadsTest, ADamagedFrameReadThroughAScratchIsCorruption) {
   Buffer plain = Text(100 * 1024, 5);
-  ChunkId id;
-  {
-    repo::PackSink sink(repo_.get());
-    Result<ChunkId> put = sink.Put(pack::EntryKind::kData, plain);
-    ASSERT_OK(put);
-    id = *put;
-    ASSERT_OK(sink.Flush());
-  }
+  ChunkId id = PutAll({plain})[0];
   ChunkScratch scratch;
   ASSERT_OK(repo_->ReadChunk(id, &scratch));  // the buffers hold the good bytes now
   Result<std::optional<index::ChunkLocation>> loc = repo_->chunk_index().Locate(id);
@@ -105,16 +105,7 @@ TEST_P(ChunkReadsTest, PacksCloseBeforeAnEntryWouldOutgrowTheirBuffer) {
   // close the first pack before the second entry, not grow it to 2.4 MiB.
   std::vector<Buffer> chunks = {Random(900 * 1024), Random(1536 * 1024), Random(300 * 1024),
                                 Random(700 * 1024), Random(1900 * 1024), Random(40 * 1024)};
-  std::vector<ChunkId> ids;
-  {
-    repo::PackSink sink(repo_.get());
-    for (const Buffer& c : chunks) {
-      Result<ChunkId> id = sink.Put(pack::EntryKind::kData, c);
-      ASSERT_OK(id);
-      ids.push_back(*id);
-    }
-    ASSERT_OK(sink.Flush());
-  }
+  std::vector<ChunkId> ids = PutAll(chunks);
   int packs = 0;
   ASSERT_OK(repo_->store().List("packs/", [&](std::string_view key, uint64_t size) {
     ++packs;

@@ -43,6 +43,18 @@ std::string Repository::PackKey(const index::PackId& pack) {
 
 std::string Repository::SnapshotKey(const ChunkId& id) { return "snapshots/" + id.ToHex(); }
 
+namespace {
+
+// The zstd prefix of an entry stored with kFlagRefsPrefix.
+Buffer RefsPrefix(const std::vector<ChunkId>& refs) {
+  Buffer prefix;
+  prefix.reserve(refs.size() * ChunkId::kSize);
+  for (const ChunkId& id : refs) prefix.insert(prefix.end(), id.span().begin(), id.span().end());
+  return prefix;
+}
+
+}  // namespace
+
 ByteSpan Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* scratch,
                                    const Buffer* delta_base) const {
   header->raw_length = static_cast<uint32_t>(plain.size());
@@ -51,12 +63,20 @@ ByteSpan Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Bu
   // fragments the heap of a many-threaded capture, and a shrunk one is
   // zero-filled again when it grows.
   thread_local Buffer packed;
-  std::optional<ByteSpan> shrunk =
-      delta_base ? codec::CompressDeltaInto(plain, *delta_base, config_.zstd_level, &packed)
-                 : codec::CompressInto(plain, config_.zstd_level, &packed);
+  std::optional<ByteSpan> shrunk;
+  uint8_t prefix_flag = 0;
+  if (delta_base) {
+    shrunk = codec::CompressDeltaInto(plain, *delta_base, config_.zstd_level, &packed);
+    prefix_flag = pack::kFlagDelta;
+  } else if (!header->refs.empty()) {
+    shrunk = codec::CompressDeltaInto(plain, RefsPrefix(header->refs), config_.zstd_level, &packed);
+    prefix_flag = pack::kFlagRefsPrefix;
+  } else {
+    shrunk = codec::CompressInto(plain, config_.zstd_level, &packed);
+  }
   ByteSpan body = plain;
   if (shrunk) {
-    header->flags |= pack::kFlagCompressed | (delta_base ? pack::kFlagDelta : 0);
+    header->flags |= pack::kFlagCompressed | prefix_flag;
     body = *shrunk;
   }
   if (!sealer_) {
@@ -131,6 +151,11 @@ Result<ByteSpan> Repository::DecodePayload(const pack::DecodedFrame& frame, Chun
                                 std::to_string(kMaxDeltaDepth));
     if (delta_depth) *delta_depth = base_depth + 1;
     Result<Buffer> d = codec::DecompressDelta(body, base, h.raw_length);
+    if (!d.ok()) return d.status().WithContext(what);
+    scratch->plain = std::move(*d);
+    plain = scratch->plain;
+  } else if (h.flags & pack::kFlagRefsPrefix) {
+    Result<Buffer> d = codec::DecompressDelta(body, RefsPrefix(h.refs), h.raw_length);
     if (!d.ok()) return d.status().WithContext(what);
     scratch->plain = std::move(*d);
     plain = scratch->plain;

@@ -16,7 +16,7 @@ using codec::Decoder;
 using codec::Encoder;
 using codec::Xxh3;
 
-constexpr uint8_t kKnownFlags = kFlagCompressed | kFlagSealed | kFlagDelta;
+constexpr uint8_t kKnownFlags = kFlagCompressed | kFlagSealed | kFlagDelta | kFlagRefsPrefix;
 // zstd's worst-case growth of a kMaxRawLength input (~256 KiB) plus an AEAD
 // nonce and tag fit well inside this slack. Bounds what a reader of a
 // hostile frame header would allocate.
@@ -104,6 +104,11 @@ Result<FrameFields> ParseFrameFields(ByteSpan data) {
   }
   if ((f.flags & kFlagDelta) && f.ref_count == 0) {
     return FrameError("delta entry without a base ref");
+  }
+  if (f.flags & kFlagRefsPrefix) {
+    if (f.flags & kFlagDelta) return FrameError("flags " + Hex8(f.flags) + " name two prefixes");
+    if (!(f.flags & kFlagCompressed)) return FrameError("refs prefix on an uncompressed payload");
+    if (f.ref_count == 0) return FrameError("refs prefix without refs");
   }
   return f;
 }

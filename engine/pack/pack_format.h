@@ -48,6 +48,9 @@ enum class EntryKind : uint8_t {
 inline constexpr uint8_t kFlagCompressed = 1 << 0;  // payload is zstd
 inline constexpr uint8_t kFlagSealed = 1 << 1;      // payload is AEAD-sealed
 inline constexpr uint8_t kFlagDelta = 1 << 2;       // zstd delta against refs[0]
+// zstd with the refs' IDs, concatenated, as its prefix: a tree or stream
+// list spells out the IDs its refs already hold.
+inline constexpr uint8_t kFlagRefsPrefix = 1 << 3;
 
 // The cleartext header of one entry.
 struct EntryHeader {

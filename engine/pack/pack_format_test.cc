@@ -256,8 +256,8 @@ TEST(PackFormat, RejectsFrameOfUnknownKind) {
 }
 
 TEST(PackFormat, RejectsFrameWithUnknownFlagBits) {
-  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, 0x09);
-  EXPECT_EQ(s.message(), "pack frame: unknown flag bits 0x08");
+  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, 0x11);
+  EXPECT_EQ(s.message(), "pack frame: unknown flag bits 0x10");
 }
 
 TEST(PackFormat, RejectsFrameWithRawLengthAboveMax) {
@@ -269,6 +269,18 @@ TEST(PackFormat, RejectsFrameWithRawLengthAboveMax) {
 TEST(PackFormat, RejectsFrameWithImplausibleStoredLength) {
   Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 15, 0x80);
   EXPECT_TRUE(Contains(s, "stored_length")) << s.ToString();
+}
+
+TEST(PackFormat, RejectsRefsPrefixFrameWithoutRefsOrCompressionOrWithDelta) {
+  EXPECT_EQ(DecodePatched(Header(EntryKind::kTree, 0, 9), 1, kFlagRefsPrefix | kFlagCompressed)
+                .message(),
+            "pack frame: refs prefix without refs");
+  EntryHeader with_ref = Header(EntryKind::kTree, 0, 9, {Id(1)});
+  EXPECT_EQ(DecodePatched(with_ref, 1, kFlagRefsPrefix).message(),
+            "pack frame: refs prefix on an uncompressed payload");
+  EXPECT_EQ(DecodePatched(with_ref, 1, kFlagRefsPrefix | kFlagDelta | kFlagCompressed).message(),
+            "pack frame: flags 0x0d name two prefixes");
+  EXPECT_OK(DecodePatched(with_ref, 1, kFlagRefsPrefix | kFlagCompressed));
 }
 
 TEST(PackFormat, RejectsDeltaFrameWithoutBaseRef) {

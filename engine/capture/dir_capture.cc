@@ -85,7 +85,7 @@ std::vector<std::string> CombinedExcludes(const CaptureOptions& o, const Directo
 
 DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
                        const CaptureOptions& opts, const DirectorySource& source,
-                       CaptureProgress* progress)
+                       CaptureProgress* progress, index::DirCacheUpdate* dir_cache)
     : repo_(repo),
       sink_(sink),
       pool_(pool),
@@ -93,7 +93,8 @@ DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
       source_(source),
       progress_(progress),
       reads_(repo, sink, pool, repo->config().file_chunking, std::max(1, opts.workers)),
-      excludes_(CombinedExcludes(opts, source)) {}
+      excludes_(CombinedExcludes(opts, source)),
+      dir_cache_(dir_cache) {}
 
 Result<ChunkId> DirCapture::Run() {
   Result<fs::Fd> root = fs::OpenDirPath(source_.path);
@@ -116,11 +117,9 @@ Result<ChunkId> DirCapture::Run() {
   Buffer bytes;
   wrapper.EncodeTo(&bytes);
   SNAP_RETURN_IF_ERROR(FlushFilesCache(true));
+  for (const auto& [rel, dir] : dirs_before_) dir_cache_->Delete(source_.name, rel);
+  dirs_before_.clear();
   return sink_->Put(pack::EntryKind::kTree, bytes, wrapper.Refs());
-}
-
-void DirCapture::UpdateDirCache(index::WriteBatch* batch) const {
-  index::DirCache::Update(source_.name, dirs_before_, dirs_after_, batch);
 }
 
 // Subdirectories first (their tree IDs are part of this directory's
@@ -150,8 +149,19 @@ Result<ChunkId> DirCapture::CaptureDir(int dirfd, const std::string& rel) {
   bool settled = std::all_of(entries.begin(), entries.end(), [&](const DirEntry& e) {
     return Ns(e.st.st_ctim) < settled_before_ns_;
   });
-  if (cacheable && complete && settled) dirs_after_[rel] = {gc_applied_, digest, id};
+  std::optional<index::CachedDir> now;
+  if (cacheable && complete && settled) now = index::CachedDir{gc_applied_, digest, id};
+  SettleCachedDir(rel, now);
   return id;
+}
+
+void DirCapture::SettleCachedDir(const std::string& rel,
+                                 const std::optional<index::CachedDir>& now) {
+  auto it = dirs_before_.find(rel);
+  bool had = it != dirs_before_.end();
+  if (now && (!had || !(it->second == *now))) dir_cache_->Put(source_.name, rel, *now);
+  if (!now && had) dir_cache_->Delete(source_.name, rel);
+  if (had) dirs_before_.erase(it);
 }
 
 // The entries to capture, lstat'ed, in name order.
@@ -214,8 +224,9 @@ std::optional<ChunkId> DirCapture::Reuse(const std::string& rel, const ChunkId& 
     }
   }
   Report(rel);
-  dirs_after_[rel] = it->second;
-  return it->second.tree;
+  ChunkId tree = it->second.tree;
+  dirs_before_.erase(it);  // unchanged: nothing to write
+  return tree;
 }
 
 // Describes every entry into `tree`: metadata, xattrs, symlink targets,

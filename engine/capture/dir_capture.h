@@ -31,18 +31,17 @@ namespace snap::engine::capture {
 
 class DirCapture {
  public:
+  // Run adds to *dir_cache what brings the directory cache of this source
+  // up to this run (entries of the directories it holds now, none of the
+  // others). Write it only once the snapshot is committed: an entry claims
+  // that every chunk below its tree is stored.
   DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool, const CaptureOptions& opts,
-             const DirectorySource& source, CaptureProgress* progress);
+             const DirectorySource& source, CaptureProgress* progress,
+             index::DirCacheUpdate* dir_cache);
 
   // Captures the source; returns the ID of its wrapper tree (one directory
   // node named after the source whose subtree is the content).
   Result<ChunkId> Run();
-
-  // After Run: adds to `batch` what brings the directory cache of this
-  // source up to this run (entries of the directories it holds now, none
-  // of the others). Write it only once the snapshot is committed: an entry
-  // claims that every chunk below its tree is stored.
-  void UpdateDirCache(index::WriteBatch* batch) const;
 
   // Stats with the chunks this source added.
   snapshot::SourceStats stats() const {
@@ -80,6 +79,9 @@ class DirCapture {
   Result<bool> ReadFiles(int dirfd, std::vector<FileRead>* reads, snapshot::Tree* tree);
   void ReadFile(int dirfd, FileRead* r, ChunkStream& stream) const;
   Status FlushFilesCache(bool force);
+  // Records what the directory cache holds for `rel` after this run
+  // (nothing when `now` is empty) and forgets its loaded entry.
+  void SettleCachedDir(const std::string& rel, const std::optional<index::CachedDir>& now);
   bool IsCacheDir(int dirfd, const std::vector<std::string>& names) const;
   void AssignHardlinkGroup(DirEntry* entry);
   std::string Display(const std::string& rel) const;
@@ -99,8 +101,10 @@ class DirCapture {
   index::WriteBatch files_cache_batch_;
   std::string gc_applied_;         // GcState::Applied() during this run
   int64_t settled_before_ns_ = 0;  // cache no directory with a newer ctime
-  index::CachedDirs dirs_before_;  // the directory cache as loaded
-  index::CachedDirs dirs_after_;   // what this run found reusable
+  index::DirCacheUpdate* dir_cache_;
+  // The directory cache as loaded, less the directories this run has
+  // passed: what is left when it ends is gone from the source.
+  index::CachedDirs dirs_before_;
   uint64_t files_read_ = 0;
 };
 

@@ -217,6 +217,18 @@ TEST_F(DirCaptureTest, DirectoriesWithFreshEntriesOrHardlinksAreNotCached) {
   EXPECT_FALSE(dirs.count("z")) << "holds hardlinks";
 }
 
+TEST_F(DirCaptureTest, ADirectoryThatChangesLosesItsEntryUntilItSettles) {
+  Settle();
+  Snap();
+  ASSERT_TRUE(Cached().count("a/b"));
+  Write(Src("a/b/fresh.txt"), "just now");
+  Snap();
+  index::CachedDirs dirs = Cached();
+  EXPECT_FALSE(dirs.count("a/b")) << "its old entry must not survive the change";
+  EXPECT_TRUE(dirs.count("a/b/c"));
+  EXPECT_EQ(dirs.count("z"), 1u);
+}
+
 TEST_F(DirCaptureTest, EntriesOfRemovedDirectoriesAreDropped) {
   Settle();
   Snap();

@@ -127,7 +127,7 @@ class Capturer {
   }
 
   Status CaptureDir(capture::EncodePool* pool, const DirectorySource& src) {
-    capture::DirCapture dc(&repo_, &sink_, pool, opts_, src, &progress_);
+    capture::DirCapture dc(&repo_, &sink_, pool, opts_, src, &progress_, &dir_cache_);
     snapshot::SourceRecord sr;
     sr.name = src.name;
     sr.kind = snapshot::SourceKind::kDirectory;
@@ -139,7 +139,6 @@ class Capturer {
     sr.stats = dc.stats();
     sr.notes = dc.warnings();
     result_->files_read += dc.files_read();
-    dc.UpdateDirCache(&dir_cache_);
     Add(std::move(sr), dc.warnings());
     return Status::OK();
   }
@@ -155,18 +154,18 @@ class Capturer {
   CaptureResult* result_;
   repo::PackSink sink_;
   CaptureProgress progress_;
-  index::WriteBatch dir_cache_;
+  index::DirCacheUpdate dir_cache_;
 
  public:
   repo::SinkStats stats() const { return sink_.stats(); }
-  index::WriteBatch TakeDirCache() { return std::move(dir_cache_); }
+  index::DirCacheUpdate TakeDirCache() { return std::move(dir_cache_); }
 };
 
 // Captures every source into packs (all written and indexed on return).
 // *dir_cache receives the directory cache's update, to be written once the
 // snapshot is committed.
 Status CaptureSources(Repository& repo, const CaptureOptions& opts, const ParentStreams& parents,
-                      CaptureResult* result, index::WriteBatch* dir_cache) {
+                      CaptureResult* result, index::DirCacheUpdate* dir_cache) {
   snapshot::SnapshotRecord& rec = result->record;
   Capturer c(repo, opts, parents, result);
   SNAP_RETURN_IF_ERROR(c.Run());
@@ -203,7 +202,7 @@ Result<CaptureResult> TakeSnapshot(Repository& repo, const CaptureOptions& opts)
   // The post hook runs before the commit so that its failure, too, leaves
   // no snapshot; it runs even when the pre hook or the capture failed.
   Status s;
-  index::WriteBatch dir_cache;
+  index::DirCacheUpdate dir_cache;
   if (!opts.pre_hook.empty()) s = exec::RunCommand(opts.pre_hook, "pre hook");
   if (s.ok()) s = CaptureSources(repo, opts, parents, &result, &dir_cache);
   if (!opts.post_hook.empty()) {
@@ -215,7 +214,7 @@ Result<CaptureResult> TakeSnapshot(Repository& repo, const CaptureOptions& opts)
   // Only now does every tree the entries name have a committed snapshot
   // keeping its chunks. Unsynced: losing it costs one full capture. A
   // failed write leaves the old entries, which still name stored trees.
-  if (!dir_cache.empty()) (void)repo.kv().Write(dir_cache);
+  if (!dir_cache.empty()) (void)dir_cache.WriteTo(&repo.kv());
   // A lock left behind (the delete failed) only delays gc until it is stale.
   (void)lock->Release();
   return result;

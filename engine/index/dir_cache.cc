@@ -12,6 +12,8 @@ namespace {
 constexpr char kDirPrefix = 'd';    // On disk: never change.
 constexpr uint8_t kDirVersion = 1;  // On disk: bump on any layout change.
 constexpr size_t kMaxGcKey = 255;   // as a lock's `seen` (FORMAT.md "Locks")
+constexpr size_t kUpdateBatch = 4096;
+constexpr size_t kMaxKey = size_t{1} << 20;
 
 // Source names never contain NUL, so one source's keys never run into
 // another's whose name it prefixes ("www" vs "www2").
@@ -56,18 +58,44 @@ Status DirCache::Load(std::string_view source, CachedDirs* out) const {
   });
 }
 
-void DirCache::Update(std::string_view source, const CachedDirs& before, const CachedDirs& after,
-                      WriteBatch* batch) {
-  const std::string prefix = SourcePrefix(source);
-  for (const auto& [path, dir] : after) {
-    auto it = before.find(path);
-    if (it == before.end() || !(it->second == dir)) batch->Put(prefix + path, EncodeDir(dir));
-  }
-  for (const auto& [path, dir] : before) {
-    if (!after.count(path)) batch->Delete(prefix + path);
-  }
+Status DirCache::Clear() { return kv_->DeletePrefix(std::string(1, kDirPrefix)); }
+
+void DirCacheUpdate::Put(std::string_view source, std::string_view path, const CachedDir& dir) {
+  codec::Encoder enc(&log_);
+  enc.PutU8(1);
+  enc.PutString(SourcePrefix(source) + std::string(path));
+  enc.PutString(EncodeDir(dir));
+  changes_++;
 }
 
-Status DirCache::Clear() { return kv_->DeletePrefix(std::string(1, kDirPrefix)); }
+void DirCacheUpdate::Delete(std::string_view source, std::string_view path) {
+  codec::Encoder enc(&log_);
+  enc.PutU8(0);
+  enc.PutString(SourcePrefix(source) + std::string(path));
+  changes_++;
+}
+
+Status DirCacheUpdate::WriteTo(KvStore* kv) const {
+  codec::Decoder dec(log_);
+  WriteBatch batch;
+  while (!dec.done()) {
+    uint8_t put = 0;
+    std::string key, value;
+    // Our own bytes: a failure here is a bug, not damage.
+    if (!dec.GetU8(&put) || !dec.GetString(&key, kMaxKey) ||
+        (put && !dec.GetString(&value, kMaxKey)))
+      return Status::Corruption("directory cache update: undecodable log");
+    if (put) {
+      batch.Put(key, value);
+    } else {
+      batch.Delete(key);
+    }
+    if (batch.size() == kUpdateBatch) {
+      SNAP_RETURN_IF_ERROR(kv->Write(batch));
+      batch = WriteBatch();
+    }
+  }
+  return batch.empty() ? Status::OK() : kv->Write(batch);
+}
 
 }  // namespace snap::engine::index

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "engine/bytes.h"
 #include "engine/chunk_id.h"
 #include "engine/index/kv_store.h"
 
@@ -36,16 +37,31 @@ class DirCache {
   // Every entry of `source` (one prefix scan). Corrupt values are left out:
   // their directories are simply captured in full again.
   Status Load(std::string_view source, CachedDirs* out) const;
-  // Adds to `batch` what turns the stored entries of `source`, `before`
-  // (as Load returned them), into `after`: puts of new or changed entries,
-  // deletes of the paths `after` lacks.
-  static void Update(std::string_view source, const CachedDirs& before, const CachedDirs& after,
-                     WriteBatch* batch);
   // Drops every entry of every source (the index was rebuilt).
   Status Clear();
 
  private:
   KvStore* kv_;
+};
+
+// Changes to the directory cache that a capture collects until its
+// snapshot is committed: one buffer of about 100 bytes per changed
+// directory, not a map and a batch of strings, so that a tree of a million
+// directories does not hold hundreds of MB until the end.
+class DirCacheUpdate {
+ public:
+  void Put(std::string_view source, std::string_view path, const CachedDir& dir);
+  void Delete(std::string_view source, std::string_view path);
+  bool empty() const { return changes_ == 0; }
+  size_t size() const { return changes_; }
+  // Applies the changes in order, a few thousand per batch. Each entry
+  // stands on its own once the snapshot is committed, so a crash between
+  // batches leaves some entries old, none wrong.
+  Status WriteTo(KvStore* kv) const;
+
+ private:
+  Buffer log_;  // per change: u8 1 put / 0 delete | string key | put: string value
+  size_t changes_ = 0;
 };
 
 }  // namespace snap::engine::index

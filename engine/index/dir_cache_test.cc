@@ -16,10 +16,10 @@ CachedDir Dir(uint8_t digest, uint8_t tree, std::string gc = "gc/0001") {
 
 class DirCacheTest : public ::testing::Test {
  protected:
-  void Update(std::string_view source, const CachedDirs& before, const CachedDirs& after) {
-    WriteBatch b;
-    DirCache::Update(source, before, after, &b);
-    ASSERT_OK(kv_->Write(b));
+  void Store(std::string_view source, const CachedDirs& dirs) {
+    DirCacheUpdate u;
+    for (const auto& [path, dir] : dirs) u.Put(source, path, dir);
+    ASSERT_OK(u.WriteTo(kv_.get()));
   }
   CachedDirs Load(std::string_view source) {
     CachedDirs out;
@@ -31,42 +31,51 @@ class DirCacheTest : public ::testing::Test {
   DirCache cache_{kv_.get()};
 };
 
-TEST_F(DirCacheTest, LoadsWhatUpdateStored) {
+TEST_F(DirCacheTest, LoadsWhatAnUpdateStored) {
   CachedDirs dirs = {{"", Dir(1, 2, "")}, {"a", Dir(3, 4)}, {"a/b c", Dir(5, 6)}};
-  Update("www", {}, dirs);
+  Store("www", dirs);
   EXPECT_EQ(Load("www"), dirs);
 }
 
-TEST_F(DirCacheTest, UpdateWritesChangesAndDropsDirectoriesNoLongerThere) {
-  CachedDirs first = {{"", Dir(1, 2)}, {"a", Dir(3, 4)}, {"gone", Dir(5, 6)}};
-  Update("www", {}, first);
-  CachedDirs second = {{"", Dir(1, 2)}, {"a", Dir(7, 8)}, {"new", Dir(9, 9)}};
-  WriteBatch b;
-  DirCache::Update("www", Load("www"), second, &b);
-  EXPECT_EQ(b.size(), 3u);  // "a" changed, "new" added, "gone" deleted; "" unchanged
-  ASSERT_OK(kv_->Write(b));
-  EXPECT_EQ(Load("www"), second);
+TEST_F(DirCacheTest, AnUpdateAppliesItsPutsAndDeletesInOrder) {
+  Store("www", {{"", Dir(1, 2)}, {"a", Dir(3, 4)}, {"gone", Dir(5, 6)}});
+  DirCacheUpdate u;
+  u.Put("www", "a", Dir(7, 8));
+  u.Put("www", "new", Dir(9, 9));
+  u.Delete("www", "gone");
+  u.Put("www", "x", Dir(1, 1));
+  u.Delete("www", "x");
+  u.Delete("www", "y");
+  u.Put("www", "y", Dir(2, 2));
+  EXPECT_EQ(u.size(), 7u);
+  ASSERT_OK(u.WriteTo(kv_.get()));
+  EXPECT_EQ(Load("www"),
+            (CachedDirs{{"", Dir(1, 2)}, {"a", Dir(7, 8)}, {"new", Dir(9, 9)}, {"y", Dir(2, 2)}}));
 }
 
-TEST_F(DirCacheTest, AnUnchangedRunWritesNothing) {
-  CachedDirs dirs = {{"", Dir(1, 2)}, {"a", Dir(3, 4)}};
-  Update("www", {}, dirs);
-  WriteBatch b;
-  DirCache::Update("www", Load("www"), dirs, &b);
-  EXPECT_TRUE(b.empty());
+TEST_F(DirCacheTest, AnUpdateOfManyBatchesIsWrittenWhole) {
+  CachedDirs dirs;
+  for (int i = 0; i < 10000; ++i)
+    dirs["d" + std::to_string(i)] = Dir(static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8));
+  Store("www", dirs);
+  EXPECT_EQ(Load("www"), dirs);
+  DirCacheUpdate none;
+  EXPECT_TRUE(none.empty());
+  ASSERT_OK(none.WriteTo(kv_.get()));
+  EXPECT_EQ(Load("www").size(), 10000u);
 }
 
 TEST_F(DirCacheTest, SourcesWhoseNamesPrefixEachOtherStayApart) {
-  Update("www", {}, {{"x", Dir(1, 1)}});
-  Update("www2", {}, {{"x", Dir(2, 2)}});
-  Update("ww", {}, {{"w2", Dir(3, 3)}});
+  Store("www", {{"x", Dir(1, 1)}});
+  Store("www2", {{"x", Dir(2, 2)}});
+  Store("ww", {{"w2", Dir(3, 3)}});
   EXPECT_EQ(Load("www"), (CachedDirs{{"x", Dir(1, 1)}}));
   EXPECT_EQ(Load("www2"), (CachedDirs{{"x", Dir(2, 2)}}));
   EXPECT_EQ(Load("ww"), (CachedDirs{{"w2", Dir(3, 3)}}));
 }
 
 TEST_F(DirCacheTest, DamagedValuesReadAsAbsent) {
-  Update("www", {}, {{"a", Dir(1, 1)}, {"b", Dir(2, 2)}});
+  Store("www", {{"a", Dir(1, 1)}, {"b", Dir(2, 2)}});
   std::string key = std::string("dwww\0", 5);
   ASSERT_OK(kv_->Write([&] {
     WriteBatch b;
@@ -78,7 +87,7 @@ TEST_F(DirCacheTest, DamagedValuesReadAsAbsent) {
 }
 
 TEST_F(DirCacheTest, ValueHasTheDocumentedLayout) {
-  Update("s", {}, {{"d", Dir(0xaa, 0xbb, "gc/7")}});
+  Store("s", {{"d", Dir(0xaa, 0xbb, "gc/7")}});
   std::string key, value;
   ASSERT_OK(kv_->Scan("d", [&](std::string_view k, std::string_view v) {
     key = k;
@@ -92,8 +101,8 @@ TEST_F(DirCacheTest, ValueHasTheDocumentedLayout) {
 }
 
 TEST_F(DirCacheTest, ClearDropsEverySource) {
-  Update("a", {}, {{"", Dir(1, 1)}});
-  Update("b", {}, {{"", Dir(2, 2)}});
+  Store("a", {{"", Dir(1, 1)}});
+  Store("b", {{"", Dir(2, 2)}});
   ASSERT_OK(cache_.Clear());
   EXPECT_TRUE(Load("a").empty());
   EXPECT_TRUE(Load("b").empty());

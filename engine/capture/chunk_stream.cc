@@ -28,7 +28,13 @@ Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId
                             uint64_t* bytes, const std::function<void(uint64_t)>& on_read,
                             std::optional<uint64_t> size) {
   const size_t max = chunker_.params().max_size;
-  buf_.resize(max + kReadSize);
+  // Uninitialised: zero-filling 9 MiB would touch every page of it, where a
+  // stream of small files only ever touches the first few.
+  if (buf_size_ < max + kReadSize) {
+    buf_size_ = max + kReadSize;
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(buf_size_);
+  }
+  std::byte* buf = buf_.get();
   head_.clear();
   size_t have = 0;
   uint64_t stream_offset = 0;  // of buf_[0]
@@ -37,7 +43,7 @@ Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId
   while (!eof || have > 0) {
     // Keep at least max bytes buffered so the chunker never rescans.
     while (!eof && have < max) {
-      ssize_t n = ::read(fd, buf_.data() + have, buf_.size() - have);
+      ssize_t n = ::read(fd, buf + have, buf_size_ - have);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN && ClearNonBlocking(fd)) continue;
       if (n < 0) return Status::FromErrno(what + ": read", errno);
@@ -47,7 +53,7 @@ Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId
       if (n == 0 || (size > 0u && total >= *size)) eof = true;
       if (head_.size() < kHeadBytes) {
         size_t take = std::min<size_t>(kHeadBytes - head_.size(), static_cast<size_t>(n));
-        head_.insert(head_.end(), buf_.begin() + have, buf_.begin() + have + take);
+        head_.insert(head_.end(), buf + have, buf + have + take);
       }
       have += static_cast<size_t>(n);
       *bytes += static_cast<uint64_t>(n);
@@ -55,14 +61,14 @@ Status ChunkStream::Consume(int fd, const std::string& what, std::vector<ChunkId
     }
     size_t off = 0;
     while (off < have) {
-      size_t len = chunker_.NextBoundary(ByteSpan(buf_).subspan(off, have - off), eof);
+      size_t len = chunker_.NextBoundary(ByteSpan(buf + off, have - off), eof);
       if (len == 0) break;
       ChunkId id;
-      SNAP_RETURN_IF_ERROR(Store(ByteSpan(buf_).subspan(off, len), &id, stream_offset + off));
+      SNAP_RETURN_IF_ERROR(Store(ByteSpan(buf + off, len), &id, stream_offset + off));
       ids->push_back(id);
       off += len;
     }
-    std::memmove(buf_.data(), buf_.data() + off, have - off);
+    std::memmove(buf, buf + off, have - off);
     have -= off;
     stream_offset += off;
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,7 +52,8 @@ class ChunkStream {
   repo::PackSink* sink_;
   EncodePool* pool_;
   chunk::Chunker chunker_;
-  Buffer buf_;
+  std::unique_ptr<std::byte[]> buf_;  // read buffer, grown once
+  size_t buf_size_ = 0;
   Buffer head_;
   DeltaBases* bases_ = nullptr;
   uint64_t new_chunks_ = 0, new_bytes_ = 0, delta_chunks_ = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/mem/huge_pages.h"
 #include "engine/repository.h"
 
 namespace snap::engine::capture {
@@ -10,6 +11,8 @@ namespace {
 // cheaply), and at most this much in all.
 constexpr size_t kMinSpareCapacity = 256u << 10;
 constexpr size_t kMaxSpareBytes = 8u << 20;
+// Fresh buffers this large (media chunks) are filled through huge pages.
+constexpr size_t kMinHugeCapacity = 4u << 20;
 }  // namespace
 
 EncodePool::EncodePool(const Repository* repo, repo::PackSink* sink, int threads,
@@ -61,6 +64,10 @@ Buffer EncodePool::Copy(ByteSpan data) {
       spare_bytes_ -= b.capacity();
       break;
     }
+  }
+  if (b.capacity() < data.size() && data.size() >= kMinHugeCapacity) {
+    b.reserve(data.size());
+    mem::AdviseHugePages(b.data(), b.capacity());
   }
   b.assign(data.begin(), data.end());
   return b;

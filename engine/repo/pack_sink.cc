@@ -1,12 +1,13 @@
 #include "engine/repo/pack_sink.h"
 
 #include "engine/codec/crypto.h"
+#include "engine/mem/huge_pages.h"
 #include "engine/repository.h"
 
 namespace snap::engine::repo {
 namespace {
 constexpr size_t kPackSlack = 1u << 20;
-constexpr size_t kMaxSpareBuffers = 1;
+constexpr size_t kMaxSpareBuffers = 3;
 
 // Upper bounds of what an entry adds to a pack: its frame (header, refs,
 // payload, checksum) and its footer line; and the footer's fixed part.
@@ -111,6 +112,7 @@ Buffer PackSink::SpareBuffer() {
   if (spare_.empty()) {
     Buffer b;
     b.reserve(repo_->config().pack_target_size + kPackSlack);
+    mem::AdviseHugePages(b.data(), b.capacity());
     return b;
   }
   Buffer b = std::move(spare_.back());

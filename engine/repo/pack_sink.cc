@@ -7,7 +7,7 @@
 namespace snap::engine::repo {
 namespace {
 constexpr size_t kPackSlack = 1u << 20;
-constexpr size_t kMaxSpareBuffers = 3;
+constexpr size_t kMaxSpareBuffers = 1;
 
 // Upper bounds of what an entry adds to a pack: its frame (header, refs,
 // payload, checksum) and its footer line; and the footer's fixed part.

@@ -57,6 +57,28 @@ class ChunkReadsTest : public ::testing::TestWithParam<bool> {
     return ids;
   }
 
+  // Stores `tree` through a sink and flushes it: its plaintext, its ID and
+  // the frame it was stored in.
+  struct StoredTree {
+    Buffer plain;
+    ChunkId id;
+    Buffer frame;
+  };
+  StoredTree PutTree(const snapshot::Tree& tree) {
+    StoredTree t;
+    tree.EncodeTo(&t.plain);
+    repo::PackSink sink(repo_.get());
+    Result<ChunkId> id = sink.Put(pack::EntryKind::kTree, t.plain, tree.Refs());
+    EXPECT_OK(id);
+    EXPECT_OK(sink.Flush());
+    if (!id.ok()) return t;
+    t.id = *id;
+    Result<Buffer> frame = repo_->ReadFrame(t.id);
+    EXPECT_OK(frame);
+    if (frame.ok()) t.frame = std::move(*frame);
+    return t;
+  }
+
   test::TempDir tmp_;
   std::unique_ptr<Repository> repo_;
 };
@@ -147,22 +169,16 @@ TEST_P(ChunkReadsTest, TreesAreCompressedWithTheirRefsAsPrefix) {
   // Each content ID is in the tree's clear refs and again in its plaintext;
   // with the refs as zstd prefix the plaintext's copy costs a few bytes.
   snapshot::Tree tree = TreeOf(500);
-  Buffer plain;
-  tree.EncodeTo(&plain);
-  repo::PackSink sink(repo_.get());
-  Result<ChunkId> id = sink.Put(pack::EntryKind::kTree, plain, tree.Refs());
-  ASSERT_OK(id);
-  ASSERT_OK(sink.Flush());
-  Result<Buffer> frame = repo_->ReadFrame(*id);
-  ASSERT_OK(frame);
-  Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
+  StoredTree t = PutTree(tree);
+  const Buffer& plain = t.plain;
+  Result<pack::DecodedFrame> f = pack::DecodeFrame(t.frame);
   ASSERT_OK(f);
   EXPECT_TRUE(f->header.flags & pack::kFlagRefsPrefix);
   EXPECT_EQ(f->header.refs, tree.Refs());
   Buffer alone;
   ASSERT_TRUE(codec::Compress(plain, repo_->config().zstd_level, &alone));
   EXPECT_LT(f->payload.size() + 500 * 24, alone.size());
-  Result<Buffer> got = repo_->ReadChunk(*id);
+  Result<Buffer> got = repo_->ReadChunk(t.id);
   ASSERT_OK(got);
   EXPECT_EQ(*got, plain);
   Result<snapshot::Tree> decoded = snapshot::Tree::Decode(*got);
@@ -173,16 +189,8 @@ TEST_P(ChunkReadsTest, TreesAreCompressedWithTheirRefsAsPrefix) {
 TEST_P(ChunkReadsTest, ATreeFrameWithChangedRefsIsCorruption) {
   // Refs are in clear, outside the AEAD: a frame whose refs were swapped
   // (checksum recomputed) decodes to other bytes, which the ID check refuses.
-  snapshot::Tree tree = TreeOf(20);
-  Buffer plain;
-  tree.EncodeTo(&plain);
-  repo::PackSink sink(repo_.get());
-  Result<ChunkId> id = sink.Put(pack::EntryKind::kTree, plain, tree.Refs());
-  ASSERT_OK(id);
-  ASSERT_OK(sink.Flush());
-  Result<Buffer> frame = repo_->ReadFrame(*id);
-  ASSERT_OK(frame);
-  Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
+  StoredTree t = PutTree(TreeOf(20));
+  Result<pack::DecodedFrame> f = pack::DecodeFrame(t.frame);
   ASSERT_OK(f);
   pack::EntryHeader h = f->header;
   std::swap(h.refs[3], h.refs[7]);

@@ -237,6 +237,29 @@ std::array<std::byte, 32> Sha256(ByteSpan data) {
   return out;
 }
 
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex2(ctx_, Sha256Md(), nullptr) != 1) Die("SHA256 init");
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256Stream::Update(ByteSpan data) {
+  while (!data.empty()) {
+    size_t n = std::min(data.size(), kMaxPiece);
+    if (EVP_DigestUpdate(ctx_, data.data(), n) != 1) Die("SHA256 update");
+    data = data.subspan(n);
+  }
+}
+
+std::array<std::byte, 32> Sha256Stream::Finish() {
+  std::array<std::byte, 32> out;
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx_, U8(MutableByteSpan(out)), &n) != 1 || n != out.size()) {
+    Die("SHA256 final");
+  }
+  return out;
+}
+
 KeyedHasher::KeyedHasher(const Key256& key) : key_(key) {}
 
 ChunkId KeyedHasher::Hash(ByteSpan data) const {

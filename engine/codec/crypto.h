@@ -14,6 +14,8 @@
 #include "engine/chunk_id.h"
 #include "engine/result.h"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace snap::engine::codec {
 
 using Key256 = std::array<std::byte, 32>;
@@ -25,6 +27,22 @@ Key256 RandomKey();
 
 // Plain SHA-256 (pack names, fingerprints).
 std::array<std::byte, 32> Sha256(ByteSpan data);
+
+// The same over bytes that arrive in pieces (a pack streamed to disk as it
+// fills). One thread at a time; Finish ends it.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+
+  void Update(ByteSpan data);
+  std::array<std::byte, 32> Finish();
+
+ private:
+  ::evp_md_ctx_st* ctx_;
+};
 
 // HMAC-SHA-256 under a fixed key: chunk, tree and snapshot IDs.
 class KeyedHasher {

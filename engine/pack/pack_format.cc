@@ -235,14 +235,26 @@ PackWriter::PackWriter(Buffer storage) : buf_(std::move(storage)) {
 }
 
 void PackWriter::Add(const EntryHeader& header, ByteSpan payload) {
-  PackEntry e{header.id, header.kind, header.flags, buf_.size(), 0, header.raw_length};
+  PackEntry e{header.id, header.kind, header.flags, size(), 0, header.raw_length};
   EncodeFrame(header, payload, &buf_);
-  assert(buf_.size() - e.offset <= UINT32_MAX);
-  e.length = static_cast<uint32_t>(buf_.size() - e.offset);
+  assert(size() - e.offset <= UINT32_MAX);
+  e.length = static_cast<uint32_t>(size() - e.offset);
   entries_.push_back(e);
 }
 
+Buffer PackWriter::Take(Buffer next) {
+  next.clear();
+  taken_ += buf_.size();
+  std::swap(next, buf_);
+  return next;
+}
+
 Buffer PackWriter::Finish() {
+  std::vector<PackEntry> entries;
+  return Finish(&entries);
+}
+
+Buffer PackWriter::Finish(std::vector<PackEntry>* entries) {
   size_t footer_start = buf_.size();
   Encoder e(&buf_);
   e.PutVarint(entries_.size());
@@ -259,6 +271,7 @@ Buffer PackWriter::Finish() {
   e.PutFixed32(static_cast<uint32_t>(footer_length));
   e.PutFixed64(sum);
   e.PutRaw(AsBytes({kPackEndMagic, sizeof kPackEndMagic}));
+  *entries = std::move(entries_);
   entries_.clear();
   return std::move(buf_);
 }

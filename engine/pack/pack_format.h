@@ -85,14 +85,24 @@ class PackWriter {
   explicit PackWriter(Buffer storage = {});
   // Appends one frame. REQUIRES: payload.size() < 4 GiB, refs <= kMaxRefs.
   void Add(const EntryHeader& header, ByteSpan payload);
-  size_t size() const { return buf_.size(); }
+  // The pack's size so far, including bytes already taken.
+  size_t size() const { return taken_ + buf_.size(); }
+  // Bytes held here, not yet taken.
+  size_t held() const { return buf_.size(); }
   size_t entry_count() const { return entries_.size(); }
   const std::vector<PackEntry>& entries() const { return entries_; }
-  // Appends footer and trailer and returns the whole pack. Spent afterwards.
+  // Hands out the bytes held so far (to write them while the pack fills)
+  // and goes on in `next` (cleared; its capacity kept).
+  Buffer Take(Buffer next);
+  // Appends footer and trailer and returns the pack's bytes not yet taken.
+  // Spent afterwards.
   Buffer Finish();
+  // The same, also handing out the entries.
+  Buffer Finish(std::vector<PackEntry>* entries);
 
  private:
   Buffer buf_;
+  size_t taken_ = 0;
   std::vector<PackEntry> entries_;
 };
 

@@ -7,7 +7,11 @@
 namespace snap::engine::repo {
 namespace {
 constexpr size_t kPackSlack = 1u << 20;
-constexpr size_t kMaxSpareBuffers = 1;
+// A pack is written in pieces of this size as it fills; while more than
+// kMaxQueuedBytes wait, a thread that adds one writes instead of going on.
+constexpr size_t kPieceBytes = 4u << 20;
+constexpr size_t kMaxQueuedBytes = 2 * kPieceBytes;
+constexpr size_t kMaxSpareBuffers = 2;
 
 // Upper bounds of what an entry adds to a pack: its frame (header, refs,
 // payload, checksum) and its footer line; and the footer's fixed part.
@@ -40,28 +44,30 @@ Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
   if (header.refs.size() > pack::kMaxRefs || header.raw_length > pack::kMaxRawLength)
     return Status::InvalidArgument("chunk " + header.id.ShortHex() +
                                    ": too large to store (a directory with millions of entries?)");
-  std::unique_ptr<pack::PackWriter> full[2];
+  bool wait = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // An entry that would outgrow the buffer (the target and the slack)
-    // goes to the next pack: a pack buffer that grows doubles, and stays
-    // doubled as the spare.
+    SNAP_RETURN_IF_ERROR(failed_);
+    // A pack closes once past its target, or before an entry that would
+    // take it past the target and the slack.
     size_t target = repo_->config().pack_target_size;
     if (writer_ && writer_->entry_count() > 0 &&
         writer_->size() + writer_->entry_count() * kFooterLineBytes + kFooterFixedBytes +
                 EntryBytes(header, payload.size()) >
             target + kPackSlack)
-      full[0] = std::move(writer_);
+      QueueLastPiece(std::move(writer_));
     if (!writer_) writer_ = std::make_unique<pack::PackWriter>(SpareBuffer());
     writer_->Add(header, payload);
-    if (writer_->size() >= target) full[1] = std::move(writer_);
+    if (writer_->size() >= target)
+      QueueLastPiece(std::move(writer_));
+    else if (writer_->held() >= kPieceBytes)
+      QueuePiece(Piece{.bytes = writer_->Take(SpareBuffer()), .last = false, .entries = {}});
+    wait = queued_bytes_ > kMaxQueuedBytes;
   }
   new_chunks_++;
   new_bytes_ += header.raw_length;
   stored_bytes_ += payload.size();
-  for (auto& pack : full)
-    if (pack) SNAP_RETURN_IF_ERROR(WritePack(std::move(pack)));
-  return Status::OK();
+  return Drain(wait);
 }
 
 Result<ChunkId> PackSink::Put(pack::EntryKind kind, ByteSpan plain, std::vector<ChunkId> refs) {
@@ -79,39 +85,86 @@ Result<ChunkId> PackSink::Put(pack::EntryKind kind, ByteSpan plain, std::vector<
 }
 
 Status PackSink::Flush() {
-  std::unique_ptr<pack::PackWriter> last;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (writer_ && writer_->entry_count() > 0) last = std::move(writer_);
+    if (writer_ && writer_->entry_count() > 0) QueueLastPiece(std::move(writer_));
   }
-  if (last) SNAP_RETURN_IF_ERROR(WritePack(std::move(last)));
-  // Wait for any pack another thread is still writing.
-  std::lock_guard<std::mutex> wait(write_mu_);
-  return Status::OK();
+  // Waits for the piece another thread may be writing, then writes the rest.
+  return Drain(true);
 }
 
-Status PackSink::WritePack(std::unique_ptr<pack::PackWriter> writer) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  std::vector<pack::PackEntry> entries = writer->entries();
-  Buffer bytes = writer->Finish();
-  index::PackId id = codec::Sha256(bytes);
+void PackSink::QueuePiece(Piece piece) {
+  queued_bytes_ += piece.bytes.size();
+  queue_.push_back(std::move(piece));
+}
+
+void PackSink::QueueLastPiece(std::unique_ptr<pack::PackWriter> writer) {
+  Piece piece;
+  piece.bytes = writer->Finish(&piece.entries);
+  piece.last = true;
+  QueuePiece(std::move(piece));
+}
+
+Status PackSink::Drain(bool wait) {
+  std::unique_lock<std::mutex> writing(write_mu_, std::defer_lock);
+  if (wait) {
+    writing.lock();
+  } else if (!writing.try_lock()) {
+    return Status::OK();
+  }
+  for (;;) {
+    Piece piece;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.empty() || !failed_.ok()) return failed_;
+      piece = std::move(queue_.front());
+      queue_.pop_front();
+      queued_bytes_ -= piece.bytes.size();
+    }
+    Status s = WritePiece(std::move(piece));
+    if (!s.ok()) {
+      upload_.reset();  // removes the temp file
+      pack_hash_.reset();
+      std::lock_guard<std::mutex> lock(mu_);
+      failed_ = s;
+      queue_.clear();
+      queued_bytes_ = 0;
+      return s;
+    }
+  }
+}
+
+Status PackSink::WritePiece(Piece piece) {
+  if (!upload_) {
+    SNAP_ASSIGN_OR_RETURN(upload_, repo_->store().StartUpload("packs"));
+    pack_hash_.emplace();
+  }
+  pack_hash_->Update(piece.bytes);
+  SNAP_RETURN_IF_ERROR(upload_->Append(piece.bytes));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spare_.size() < kMaxSpareBuffers) spare_.push_back(std::move(piece.bytes));
+  }
+  if (!piece.last) return Status::OK();
+
+  index::PackId id = pack_hash_->Finish();
+  pack_hash_.reset();
+  std::unique_ptr<store::ObjectUpload> upload = std::move(upload_);
   std::string key = Repository::PackKey(id);
-  Result<bool> put = repo_->store().PutIfAbsent(key, bytes);
+  Result<bool> put = upload->Commit(key);
   if (!put.ok()) return put.status();
-  SNAP_RETURN_IF_ERROR(repo_->chunk_index().AddPack(id, entries).WithContext(key));
+  SNAP_RETURN_IF_ERROR(repo_->chunk_index().AddPack(id, piece.entries).WithContext(key));
   packs_++;
-  std::lock_guard<std::mutex> g(mu_);
-  for (const pack::PackEntry& e : entries) claimed_.erase(e.id);
-  if (spare_.size() < kMaxSpareBuffers) spare_.push_back(std::move(bytes));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const pack::PackEntry& e : piece.entries) claimed_.erase(e.id);
   return Status::OK();
 }
 
-// A pack closes once past its target, or before an entry that would take
-// it past the target and the slack. REQUIRES: mu_ held.
+// REQUIRES: mu_ held.
 Buffer PackSink::SpareBuffer() {
   if (spare_.empty()) {
     Buffer b;
-    b.reserve(repo_->config().pack_target_size + kPackSlack);
+    b.reserve(kPieceBytes + kPackSlack);
     mem::AdviseHugePages(b.data(), b.capacity());
     return b;
   }

@@ -1,20 +1,25 @@
 // PackSink: where new chunks go. Collects encoded entries into packs of the
-// repository's target size and writes each full pack in DESIGN.md's order:
-// the pack object (temp, fsync, rename, fsync dir), then its entries into
-// the index in one batch. Until Flush() returns, entries added may exist
-// only in memory.
+// repository's target size and writes each pack in DESIGN.md's order: the
+// pack object (temp, fsync, rename, fsync dir), then its entries into the
+// index in one batch. A pack goes to its temp file in pieces of ~4 MiB as
+// it fills, so that no pack is ever whole in memory and writing overlaps
+// encoding. Until Flush() returns, entries added may exist only in memory.
 //
 // Thread-safe: several capture workers add concurrently.
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 
 #include "engine/chunk_id.h"
+#include "engine/codec/crypto.h"
 #include "engine/pack/pack_format.h"
 #include "engine/result.h"
+#include "engine/store/object_store.h"
 
 namespace snap::engine {
 class Repository;
@@ -48,15 +53,35 @@ class PackSink {
   SinkStats stats() const;
 
  private:
-  Status WritePack(std::unique_ptr<pack::PackWriter> writer);
+  // Bytes of a pack, queued in order for the writer; a pack's last piece
+  // carries its footer and its entries.
+  struct Piece {
+    Buffer bytes;
+    bool last = false;
+    std::vector<pack::PackEntry> entries;
+  };
+
+  // REQUIRES: mu_ held.
+  void QueuePiece(Piece piece);
+  void QueueLastPiece(std::unique_ptr<pack::PackWriter> writer);
   Buffer SpareBuffer();
+  // Writes queued pieces until none is left. Without `wait`, returns at
+  // once when another thread is writing (it takes what was queued).
+  Status Drain(bool wait);
+  Status WritePiece(Piece piece);  // REQUIRES: write_mu_ held
 
   Repository* repo_;
   std::mutex mu_;
   std::unique_ptr<pack::PackWriter> writer_;            // guarded by mu_
   std::unordered_set<ChunkId, ChunkIdHash> claimed_;    // guarded by mu_
-  std::vector<Buffer> spare_;  // written packs' buffers for the next ones, guarded by mu_
-  std::mutex write_mu_;  // one pack write at a time, in order
+  std::deque<Piece> queue_;                             // guarded by mu_
+  size_t queued_bytes_ = 0;                             // guarded by mu_
+  std::vector<Buffer> spare_;  // written pieces' buffers for the next ones, guarded by mu_
+  Status failed_;              // the first failed write; guarded by mu_
+
+  std::mutex write_mu_;  // one writer at a time, in queue order
+  std::unique_ptr<store::ObjectUpload> upload_;  // the pack being written; guarded by write_mu_
+  std::optional<codec::Sha256Stream> pack_hash_;  // of its bytes so far; guarded by write_mu_
   std::atomic<uint64_t> new_chunks_{0}, new_bytes_{0}, stored_bytes_{0}, packs_{0};
 };
 

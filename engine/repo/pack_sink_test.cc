@@ -4,6 +4,8 @@
 // and trees are stored with their refs as zstd prefix.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "engine/codec/compress.h"
 #include "engine/codec/crypto.h"
 #include "engine/repo/pack_sink.h"
@@ -200,6 +202,62 @@ TEST_P(ChunkReadsTest, ATreeFrameWithChangedRefsIsCorruption) {
   ASSERT_OK(g);  // the frame itself is well formed
   Status s = repo_->DecodePayload(*g).status();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+TEST_P(ChunkReadsTest, PacksWrittenInPiecesByConcurrentWritersAreNamedByTheirBytes) {
+  // Packs of 16 MiB go to disk in 4 MiB pieces while they fill, by whichever
+  // thread adds the piece: the pieces must land in order, and each pack
+  // must be named by the SHA-256 of what ends up in the file.
+  test::TempDir tmp;
+  InitOptions o;
+  o.encrypted = GetParam();
+  o.key_file = tmp.Sub("key");
+  o.config.pack_target_size = 16u << 20;
+  ASSERT_OK(Repository::Init(tmp.Sub("repo"), o));
+  Credentials c;
+  if (o.encrypted) c.key_file = o.key_file;
+  Result<std::unique_ptr<Repository>> repo = Repository::Open(tmp.Sub("repo"), c);
+  ASSERT_OK(repo);
+
+  constexpr int kThreads = 3, kPerThread = 60;
+  std::vector<std::vector<Buffer>> chunks(kThreads);
+  std::vector<std::vector<ChunkId>> ids(kThreads);
+  {
+    repo::PackSink sink(repo->get());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          chunks[t].push_back(Random(100 * 1024 + (t * kPerThread + i) * 997));
+          Result<ChunkId> id = sink.Put(pack::EntryKind::kData, chunks[t].back());
+          EXPECT_OK(id);
+          ids[t].push_back(id.ok() ? *id : ChunkId{});
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    ASSERT_OK(sink.Flush());
+    EXPECT_GE(sink.stats().packs, 2u);  // ~29 MiB in packs of 16
+  }
+  int packs = 0;
+  ASSERT_OK((*repo)->store().List("packs/", [&](std::string_view key, uint64_t) {
+    ++packs;
+    Result<Buffer> bytes = (*repo)->store().Get(key);
+    EXPECT_OK(bytes);
+    if (bytes.ok()) {
+      EXPECT_EQ(Repository::PackKey(codec::Sha256(*bytes)), key);
+    }
+    return Status::OK();
+  }));
+  EXPECT_GE(packs, 2);
+  ChunkScratch scratch;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      Result<ByteSpan> got = (*repo)->ReadChunk(ids[t][i], &scratch);
+      ASSERT_OK(got);
+      EXPECT_TRUE(Buffer(got->begin(), got->end()) == chunks[t][i]) << t << " " << i;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EncryptedAndClear, ChunkReadsTest, ::testing::Bool());

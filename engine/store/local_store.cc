@@ -221,19 +221,20 @@ Status WriteTemp(int dirfd, const std::string& tmp, ByteSpan data, std::string_v
   return s;
 }
 
-// Moves `tmp` to `name` unless `name` exists; false when it did. Never
-// overwrites, so a racing writer of the same key cannot clobber a winner.
-Result<bool> Publish(int dirfd, const std::string& tmp, const std::string& name,
+// Moves `tmp` (in `from`) to `name` (in `to`) unless `name` exists; false
+// when it did. Never overwrites, so a racing writer of the same key cannot
+// clobber a winner.
+Result<bool> Publish(int from, const std::string& tmp, int to, const std::string& name,
                      std::string_view key) {
   const char* call = "renameat2";
-  int r = ::renameat2(dirfd, tmp.c_str(), dirfd, name.c_str(), RENAME_NOREPLACE);
+  int r = ::renameat2(from, tmp.c_str(), to, name.c_str(), RENAME_NOREPLACE);
   int err = r == 0 ? 0 : errno;
   if (err == EINVAL || err == ENOSYS) {  // file system without RENAME_NOREPLACE
     call = "link";
-    err = ::linkat(dirfd, tmp.c_str(), dirfd, name.c_str(), 0) == 0 ? 0 : errno;
-    ::unlinkat(dirfd, tmp.c_str(), 0);
+    err = ::linkat(from, tmp.c_str(), to, name.c_str(), 0) == 0 ? 0 : errno;
+    ::unlinkat(from, tmp.c_str(), 0);
   } else if (err != 0) {
-    ::unlinkat(dirfd, tmp.c_str(), 0);
+    ::unlinkat(from, tmp.c_str(), 0);
   }
   if (err == 0) return true;
   if (err == EEXIST) return false;
@@ -336,11 +337,14 @@ class OpenObjects {
   std::list<std::pair<std::string, Open>> open_;  // guarded by mu_
 };
 
+class LocalUpload;
+
 class LocalStore final : public ObjectStore {
  public:
   explicit LocalStore(Fd root) : root_(std::move(root)) {}
 
   Result<bool> PutIfAbsent(std::string_view key, ByteSpan data) override;
+  Result<std::unique_ptr<ObjectUpload>> StartUpload(std::string_view dir) override;
   Result<Buffer> Get(std::string_view key, uint64_t offset, uint64_t length) const override;
   Result<ByteSpan> GetInto(std::string_view key, uint64_t offset, uint64_t length,
                            Buffer* scratch) const override;
@@ -350,7 +354,11 @@ class LocalStore final : public ObjectStore {
   Status Replace(std::string_view key, ByteSpan data) override;
 
  private:
+  friend class LocalUpload;
   Result<Fd> OpenOrMakeDir(const std::string& dir, std::string_view key) const;
+  // Publish, then a check that the name holds an object and a sync of `to`.
+  Result<bool> PublishAt(int from, const std::string& tmp, int to, const std::string& name,
+                         std::string_view key) const;
   Status Walk(int dirfd, const std::string& dir_key, std::string_view name_prefix,
               const ListFn& fn) const;
 
@@ -372,14 +380,124 @@ Result<bool> LocalStore::PutIfAbsent(std::string_view key, ByteSpan data) {
   SNAP_ASSIGN_OR_RETURN(Fd dirfd, OpenOrMakeDir(dir, key));
   std::string tmp = name + std::string(kTempMarker) + RandomHex();
   SNAP_RETURN_IF_ERROR(WriteTemp(dirfd.get(), tmp, data, key));
-  SNAP_ASSIGN_OR_RETURN(bool created, Publish(dirfd.get(), tmp, name, key));
+  return PublishAt(dirfd.get(), tmp, dirfd.get(), name, key);
+}
+
+Result<bool> LocalStore::PublishAt(int from, const std::string& tmp, int to,
+                                   const std::string& name, std::string_view key) const {
+  SNAP_ASSIGN_OR_RETURN(bool created, Publish(from, tmp, to, name, key));
   if (!created && !Head(key).ok()) {
     return Status::IOError(std::string(key) + ": name is taken by a directory, not an object");
   }
   // Also when the object existed: a concurrent writer may not have synced
   // the directory yet, and the caller is promised durability either way.
-  if (::fsync(dirfd.get()) != 0) return SysError(key, "fsync dir", errno);
+  if (::fsync(to) != 0) return SysError(key, "fsync dir", errno);
   return created;
+}
+
+// An upload streams to "<dir>/upload.tmp-<random>": through the bounce
+// buffer in whole 4 MiB O_DIRECT writes where the file system allows, else
+// buffered. Commit syncs it and publishes it under its key as PutIfAbsent
+// does; a pack then never sits whole in memory.
+class LocalUpload final : public ObjectUpload {
+ public:
+  LocalUpload(const LocalStore* store, Fd dirfd, std::string tmp, std::string tmp_key, Fd fd)
+      : store_(store),
+        dirfd_(std::move(dirfd)),
+        tmp_(std::move(tmp)),
+        tmp_key_(std::move(tmp_key)),
+        fd_(std::move(fd)) {
+    int flags = ::fcntl(fd_.get(), F_GETFL);
+    if (flags >= 0 && ::fcntl(fd_.get(), F_SETFL, flags | O_DIRECT) == 0) {
+      buf_ = TakeDirectBuffer();
+      if (!buf_) ::fcntl(fd_.get(), F_SETFL, flags);
+    }
+  }
+
+  ~LocalUpload() override {
+    if (buf_) KeepDirectBuffer(std::move(buf_));
+    if (!published_) ::unlinkat(dirfd_.get(), tmp_.c_str(), 0);
+  }
+
+  Status Append(ByteSpan data) override {
+    SNAP_RETURN_IF_ERROR(status_);
+    while (buf_ && !data.empty()) {
+      size_t n = std::min(kDirectBuffer - fill_, data.size());
+      std::memcpy(buf_.get() + fill_, data.data(), n);
+      fill_ += n;
+      data = data.subspan(n);
+      if (fill_ == kDirectBuffer) status_ = WriteBuffer(false);
+      SNAP_RETURN_IF_ERROR(status_);
+    }
+    if (!data.empty()) status_ = WriteAll(fd_.get(), data, tmp_key_);
+    return status_;
+  }
+
+  Result<bool> Commit(std::string_view key) override {
+    SNAP_RETURN_IF_ERROR(status_);
+    status_ = Status::InvalidArgument(tmp_key_ + ": upload already committed");
+    SNAP_RETURN_IF_ERROR(ValidateKey(key));
+    if (buf_) SNAP_RETURN_IF_ERROR(WriteBuffer(true));
+    if (::fsync(fd_.get()) != 0) return SysError(tmp_key_, "fsync", errno);
+    if (fd_.Close() != 0) return SysError(tmp_key_, "close", errno);
+    auto [dir, name] = SplitKey(key);
+    SNAP_ASSIGN_OR_RETURN(Fd to, store_->OpenOrMakeDir(dir, key));
+    published_ = true;  // Publish unlinks the temp file whatever happens
+    return store_->PublishAt(dirfd_.get(), tmp_, to.get(), name, key);
+  }
+
+ private:
+  // Writes the bounce buffer's whole 4 KiB blocks directly and keeps the
+  // rest at its front; with `last`, or once the file system refuses a
+  // direct write, the rest goes buffered and so does every later byte.
+  Status WriteBuffer(bool last) {
+    size_t whole = fill_ / kDirectAlign * kDirectAlign;
+    size_t done = 0;
+    bool direct = true;
+    while (done < whole) {
+      ssize_t w = ::write(fd_.get(), buf_.get() + done, whole - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w > 0) done += static_cast<size_t>(w);
+      if (w <= 0 || done % kDirectAlign != 0) {
+        direct = false;  // a buffered write reports any real error
+        break;
+      }
+    }
+    if (direct && !last) {
+      std::memmove(buf_.get(), buf_.get() + done, fill_ - done);
+      fill_ -= done;
+      return Status::OK();
+    }
+    int flags = ::fcntl(fd_.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, flags & ~O_DIRECT) != 0)
+      return SysError(tmp_key_, "fcntl", errno);
+    Status s = WriteAll(fd_.get(), ByteSpan(buf_.get() + done, fill_ - done), tmp_key_);
+    fill_ = 0;
+    KeepDirectBuffer(std::move(buf_));
+    return s;
+  }
+
+  const LocalStore* store_;
+  Fd dirfd_;
+  std::string tmp_, tmp_key_;
+  Fd fd_;
+  AlignedBuffer buf_;  // null: writes are buffered
+  size_t fill_ = 0;
+  Status status_;
+  bool published_ = false;
+};
+
+Result<std::unique_ptr<ObjectUpload>> LocalStore::StartUpload(std::string_view dir) {
+  SNAP_RETURN_IF_ERROR(ValidateKey(dir));
+  std::string d(dir);
+  SNAP_ASSIGN_OR_RETURN(Fd dirfd, OpenOrMakeDir(d, dir));
+  std::string tmp = "upload" + std::string(kTempMarker) + RandomHex();
+  std::string tmp_key = d + "/" + tmp;
+  Fd f(::openat(dirfd.get(), tmp.c_str(),
+                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!f.valid()) return SysError(tmp_key, "open temp", errno);
+  return std::unique_ptr<ObjectUpload>(
+      new LocalUpload(this, std::move(dirfd), std::move(tmp), std::move(tmp_key), std::move(f)));
 }
 
 Result<Buffer> LocalStore::Get(std::string_view key, uint64_t offset, uint64_t length) const {

@@ -21,6 +21,20 @@
 
 namespace snap::engine::store {
 
+// A put whose bytes arrive in pieces and whose name is known only once all
+// of them are there: a pack is named by the hash of its bytes, and is
+// written to disk as it fills instead of being held whole in memory.
+// One thread at a time. Destroying an upload that was not committed removes
+// whatever it wrote.
+class ObjectUpload {
+ public:
+  virtual ~ObjectUpload() = default;
+  virtual Status Append(ByteSpan data) = 0;
+  // As PutIfAbsent(key, every byte appended): true when written, false when
+  // an object of that name existed. Durable when it returns. Spent after.
+  virtual Result<bool> Commit(std::string_view key) = 0;
+};
+
 class ObjectStore {
  public:
   static constexpr uint64_t kToEnd = std::numeric_limits<uint64_t>::max();
@@ -32,6 +46,10 @@ class ObjectStore {
   // alone). Durable when it returns: a local store writes a temp file,
   // fsyncs it, renames it into place and fsyncs the directory.
   virtual Result<bool> PutIfAbsent(std::string_view key, ByteSpan data) = 0;
+
+  // Starts an upload whose key will lie below the directory `dir` (such as
+  // "packs"). This default holds the bytes in memory until Commit.
+  virtual Result<std::unique_ptr<ObjectUpload>> StartUpload(std::string_view dir);
 
   // Reads `length` bytes (kToEnd: to the end) from `offset`. NotFound when
   // the object is absent; Corruption when it is shorter than asked.

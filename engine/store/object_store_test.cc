@@ -267,6 +267,55 @@ TYPED_TEST(ObjectStoreTest, LargeObjectsOfAnySizeReadBackExactly) {
   }
 }
 
+// Packs are streamed: appended in pieces of any size, named at the end.
+Result<bool> Upload(ObjectStore* store, std::string_view key, ByteSpan data,
+                    std::initializer_list<size_t> pieces) {
+  SNAP_ASSIGN_OR_RETURN(std::unique_ptr<ObjectUpload> up, store->StartUpload("packs"));
+  for (size_t n : pieces) {
+    n = std::min(n, data.size());
+    SNAP_RETURN_IF_ERROR(up->Append(data.first(n)));
+    data = data.subspan(n);
+  }
+  SNAP_RETURN_IF_ERROR(up->Append(data));
+  return up->Commit(key);
+}
+
+TYPED_TEST(ObjectStoreTest, UploadsInPiecesOfAnySizeReadBackExactly) {
+  // Pieces that end inside and across the 4 MiB direct-write buffer and
+  // its 4 KiB blocks, and a total that is no multiple of either.
+  size_t size = (size_t{9} << 20) + 77;
+  Buffer data(size);
+  for (size_t i = 0; i < size; ++i) data[i] = std::byte(static_cast<uint8_t>(i * 7 + i / 5003));
+  Result<bool> put = Upload(this->store_.get(), "packs/ef/whole", data,
+                            {1, 4095, (size_t{3} << 20) + 5, size_t{1} << 20, 0, 8191});
+  ASSERT_OK(put);
+  EXPECT_TRUE(*put);
+  Result<Buffer> whole = this->store_->Get("packs/ef/whole");
+  ASSERT_OK(whole);
+  EXPECT_TRUE(*whole == data);
+  EXPECT_EQ(this->ListAll("packs/"),
+            (std::vector<std::pair<std::string, uint64_t>>{{"packs/ef/whole", size}}));
+
+  // Put-if-absent: a second upload under the name keeps the first bytes.
+  Buffer other(1000, std::byte{9});
+  put = Upload(this->store_.get(), "packs/ef/whole", other, {10});
+  ASSERT_OK(put);
+  EXPECT_FALSE(*put);
+  whole = this->store_->Get("packs/ef/whole");
+  ASSERT_OK(whole);
+  EXPECT_TRUE(*whole == data);
+}
+
+TYPED_TEST(ObjectStoreTest, AnUploadNotCommittedStoresNothing) {
+  {
+    Result<std::unique_ptr<ObjectUpload>> up = this->store_->StartUpload("packs");
+    ASSERT_OK(up);
+    ASSERT_OK((*up)->Append(Buffer(5u << 20, std::byte{1})));
+  }
+  EXPECT_TRUE(this->ListAll("").empty());
+  EXPECT_FALSE(this->store_->StartUpload("../packs").ok());
+}
+
 // ---- local store only: what the directory looks like ----
 
 TEST(LocalStore, ListSkipsTempFiles) {
@@ -294,6 +343,25 @@ TEST(LocalStore, PutLeavesNoTempFileAndCreatesDirectories) {
     if (e.is_regular_file()) files.push_back(e.path().lexically_relative(dir.path()).string());
   }
   EXPECT_EQ(files, std::vector<std::string>{"new/repo/packs/ab/ab01"});
+}
+
+TEST(LocalStore, UploadsLeaveNoTempFileCommittedOrNot) {
+  TempDir dir;
+  Result<std::unique_ptr<ObjectStore>> store = OpenLocalStore(dir.path());
+  ASSERT_OK(store);
+  Buffer data((6u << 20) + 3, std::byte{7});
+  ASSERT_OK(Upload(store->get(), "packs/ab/ab01", data, {100}));
+  ASSERT_OK(Upload(store->get(), "packs/ab/ab01", data, {100}));  // exists: temp removed
+  {
+    Result<std::unique_ptr<ObjectUpload>> abandoned = (*store)->StartUpload("packs");
+    ASSERT_OK(abandoned);
+    ASSERT_OK((*abandoned)->Append(data));
+  }
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path())) {
+    if (e.is_regular_file()) files.push_back(e.path().lexically_relative(dir.path()).string());
+  }
+  EXPECT_EQ(files, std::vector<std::string>{"packs/ab/ab01"});
 }
 
 TEST(LocalStore, ObjectsSurviveReopen) {

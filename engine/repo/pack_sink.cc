@@ -11,7 +11,7 @@ constexpr size_t kPackSlack = 1u << 20;
 // kMaxQueuedBytes wait, a thread that adds one writes instead of going on.
 constexpr size_t kPieceBytes = 4u << 20;
 constexpr size_t kMaxQueuedBytes = 2 * kPieceBytes;
-constexpr size_t kMaxSpareBuffers = 2;
+constexpr size_t kMaxSpareBuffers = 4;
 
 // Upper bounds of what an entry adds to a pack: its frame (header, refs,
 // payload, checksum) and its footer line; and the footer's fixed part.

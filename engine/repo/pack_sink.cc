@@ -8,7 +8,7 @@ namespace snap::engine::repo {
 namespace {
 constexpr size_t kPackSlack = 1u << 20;
 // A pack is written in pieces of this size as it fills; while more than
-// kMaxQueuedBytes wait, a thread that adds one writes instead of going on.
+// kMaxQueuedBytes wait, a thread that adds one waits for the writer.
 constexpr size_t kPieceBytes = 4u << 20;
 constexpr size_t kMaxQueuedBytes = 2 * kPieceBytes;
 constexpr size_t kMaxSpareBuffers = 4;
@@ -25,17 +25,29 @@ size_t EntryBytes(const pack::EntryHeader& h, size_t payload) {
 
 }  // namespace
 
-PackSink::PackSink(Repository* repo) : repo_(repo) {}
-PackSink::~PackSink() = default;
+PackSink::PackSink(Repository* repo) : repo_(repo), writer_thread_([this] { WriteQueued(); }) {}
 
-Result<bool> PackSink::Claim(const ChunkId& id) {
+// Pieces still queued are dropped (nothing was flushed: the caller failed);
+// a pack half written is removed with its upload.
+PackSink::~PackSink() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    queue_.clear();
+  }
+  queued_cv_.notify_all();
+  writer_thread_.join();
+}
+
+// Its own lock: a claim must not wait while an entry is copied into a pack.
+Result<bool> PackSink::Claim(const ChunkId& id) {
+  {
+    std::lock_guard<std::mutex> lock(claim_mu_);
     if (claimed_.count(id)) return false;
   }
   SNAP_ASSIGN_OR_RETURN(auto loc, repo_->chunk_index().Get(id));
   if (loc) return false;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(claim_mu_);
   return claimed_.insert(id).second;
 }
 
@@ -44,9 +56,10 @@ Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
   if (header.refs.size() > pack::kMaxRefs || header.raw_length > pack::kMaxRawLength)
     return Status::InvalidArgument("chunk " + header.id.ShortHex() +
                                    ": too large to store (a directory with millions of entries?)");
-  bool wait = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // Room first: at most kMaxQueuedBytes wait for the writer.
+    written_cv_.wait(lock, [&] { return queued_bytes_ <= kMaxQueuedBytes || !failed_.ok(); });
     SNAP_RETURN_IF_ERROR(failed_);
     // A pack closes once past its target, or before an entry that would
     // take it past the target and the slack.
@@ -62,12 +75,11 @@ Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
       QueueLastPiece(std::move(writer_));
     else if (writer_->held() >= kPieceBytes)
       QueuePiece(Piece{.bytes = writer_->Take(SpareBuffer()), .last = false, .entries = {}});
-    wait = queued_bytes_ > kMaxQueuedBytes;
   }
   new_chunks_++;
   new_bytes_ += header.raw_length;
   stored_bytes_ += payload.size();
-  return Drain(wait);
+  return Status::OK();
 }
 
 Result<ChunkId> PackSink::Put(pack::EntryKind kind, ByteSpan plain, std::vector<ChunkId> refs) {
@@ -85,19 +97,20 @@ Result<ChunkId> PackSink::Put(pack::EntryKind kind, ByteSpan plain, std::vector<
 }
 
 Status PackSink::Flush() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (writer_ && writer_->entry_count() > 0) QueueLastPiece(std::move(writer_));
-  }
-  // Waits for the piece another thread may be writing, then writes the rest.
-  return Drain(true);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (writer_ && writer_->entry_count() > 0 && failed_.ok()) QueueLastPiece(std::move(writer_));
+  written_cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || !failed_.ok(); });
+  return failed_;
 }
 
+// REQUIRES: mu_ held.
 void PackSink::QueuePiece(Piece piece) {
   queued_bytes_ += piece.bytes.size();
   queue_.push_back(std::move(piece));
+  queued_cv_.notify_one();
 }
 
+// REQUIRES: mu_ held.
 void PackSink::QueueLastPiece(std::unique_ptr<pack::PackWriter> writer) {
   Piece piece;
   piece.bytes = writer->Finish(&piece.entries);
@@ -105,33 +118,35 @@ void PackSink::QueueLastPiece(std::unique_ptr<pack::PackWriter> writer) {
   QueuePiece(std::move(piece));
 }
 
-Status PackSink::Drain(bool wait) {
-  std::unique_lock<std::mutex> writing(write_mu_, std::defer_lock);
-  if (wait) {
-    writing.lock();
-  } else if (!writing.try_lock()) {
-    return Status::OK();
-  }
+void PackSink::WriteQueued() {
+  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    Piece piece;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty() || !failed_.ok()) return failed_;
-      piece = std::move(queue_.front());
-      queue_.pop_front();
+    queued_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (stop_) break;
+    Piece piece = std::move(queue_.front());
+    queue_.pop_front();
+    if (!failed_.ok()) {  // a pack with a lost piece is never finished
       queued_bytes_ -= piece.bytes.size();
+      continue;
     }
+    writing_ = true;
+    lock.unlock();
+    size_t size = piece.bytes.size();
     Status s = WritePiece(std::move(piece));
+    lock.lock();
+    writing_ = false;
+    queued_bytes_ -= size;
     if (!s.ok()) {
       upload_.reset();  // removes the temp file
       pack_hash_.reset();
-      std::lock_guard<std::mutex> lock(mu_);
       failed_ = s;
-      queue_.clear();
       queued_bytes_ = 0;
-      return s;
+      queue_.clear();
+      writer_.reset();  // the rest of the failed pack
     }
+    written_cv_.notify_all();
   }
+  upload_.reset();
 }
 
 Status PackSink::WritePiece(Piece piece) {
@@ -155,7 +170,7 @@ Status PackSink::WritePiece(Piece piece) {
   if (!put.ok()) return put.status();
   SNAP_RETURN_IF_ERROR(repo_->chunk_index().AddPack(id, piece.entries).WithContext(key));
   packs_++;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(claim_mu_);
   for (const pack::PackEntry& e : piece.entries) claimed_.erase(e.id);
   return Status::OK();
 }

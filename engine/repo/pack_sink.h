@@ -2,17 +2,21 @@
 // repository's target size and writes each pack in DESIGN.md's order: the
 // pack object (temp, fsync, rename, fsync dir), then its entries into the
 // index in one batch. A pack goes to its temp file in pieces of ~4 MiB as
-// it fills, so that no pack is ever whole in memory and writing overlaps
-// encoding. Until Flush() returns, entries added may exist only in memory.
+// it fills, written by the sink's own thread: no pack is ever whole in
+// memory, and the threads that encode never wait on the disk (unless more
+// than two pieces are waiting). Until Flush() returns, entries added may
+// exist only in memory.
 //
 // Thread-safe: several capture workers add concurrently.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_set>
 
 #include "engine/chunk_id.h"
@@ -65,24 +69,31 @@ class PackSink {
   void QueuePiece(Piece piece);
   void QueueLastPiece(std::unique_ptr<pack::PackWriter> writer);
   Buffer SpareBuffer();
-  // Writes queued pieces until none is left. Without `wait`, returns at
-  // once when another thread is writing (it takes what was queued).
-  Status Drain(bool wait);
-  Status WritePiece(Piece piece);  // REQUIRES: write_mu_ held
+  // The writer thread: writes queued pieces in order until stopped.
+  void WriteQueued();
+  Status WritePiece(Piece piece);  // on the writer thread only
 
   Repository* repo_;
+  std::mutex claim_mu_;
+  std::unordered_set<ChunkId, ChunkIdHash> claimed_;  // guarded by claim_mu_
+
   std::mutex mu_;
-  std::unique_ptr<pack::PackWriter> writer_;            // guarded by mu_
-  std::unordered_set<ChunkId, ChunkIdHash> claimed_;    // guarded by mu_
-  std::deque<Piece> queue_;                             // guarded by mu_
-  size_t queued_bytes_ = 0;                             // guarded by mu_
+  std::condition_variable queued_cv_;  // the writer waits for pieces
+  std::condition_variable written_cv_;  // adders wait for room, Flush for the end
+  std::unique_ptr<pack::PackWriter> writer_;  // guarded by mu_
+  std::deque<Piece> queue_;                   // guarded by mu_
+  size_t queued_bytes_ = 0;                   // guarded by mu_
+  bool writing_ = false;  // a piece is being written; guarded by mu_
+  bool stop_ = false;     // guarded by mu_
   std::vector<Buffer> spare_;  // written pieces' buffers for the next ones, guarded by mu_
   Status failed_;              // the first failed write; guarded by mu_
 
-  std::mutex write_mu_;  // one writer at a time, in queue order
-  std::unique_ptr<store::ObjectUpload> upload_;  // the pack being written; guarded by write_mu_
-  std::optional<codec::Sha256Stream> pack_hash_;  // of its bytes so far; guarded by write_mu_
+  // The writer thread's own: the pack being written and the hash of its
+  // bytes so far.
+  std::unique_ptr<store::ObjectUpload> upload_;
+  std::optional<codec::Sha256Stream> pack_hash_;
   std::atomic<uint64_t> new_chunks_{0}, new_bytes_{0}, stored_bytes_{0}, packs_{0};
+  std::thread writer_thread_;  // last: starts once everything above exists
 };
 
 }  // namespace snap::engine::repo

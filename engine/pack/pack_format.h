@@ -76,7 +76,8 @@ struct PackEntry {
   bool operator==(const PackEntry&) const = default;
 };
 
-// Builds a pack in memory. Not thread-safe.
+// Builds a pack in memory, whole or (with Take) piece by piece for a
+// writer that streams it to disk. Not thread-safe.
 class PackWriter {
  public:
   // Writes into `storage` (cleared; its capacity kept), so that a caller

@@ -42,6 +42,11 @@ struct RestoreStats {
   uint64_t files_unchanged = 0;   // delta: left untouched
   uint64_t chunks_written = 0, chunks_unchanged = 0;
   uint64_t bytes_written = 0;
+  // Chunks read and decoded: once per distinct chunk of a batch of new
+  // files, however many files hold it. The requests made to packs and the
+  // bytes they returned (new files only; --delta reads chunk by chunk).
+  uint64_t chunks_read = 0;
+  uint64_t pack_reads = 0, pack_bytes_read = 0;
   uint64_t removed = 0;           // delta: extraneous entries removed
   int xattr_failures = 0;
   // Files not restored because a chunk of theirs is damaged or missing

@@ -107,6 +107,65 @@ TEST_P(RoundTrip, IncludeRestoresOnlyMatchingPaths) {
   EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("o/www/fifo")));
 }
 
+// Restore reads a chunk once however many files hold it, and reads no pack
+// byte twice: 300 copies of one file, a file that repeats one block, and
+// many files across several packs.
+TEST_P(RoundTrip, SharedChunksAreReadOnceAndWrittenEverywhere) {
+  std::filesystem::create_directories(src_ + "/copies");
+  WriteRandomFile(src_ + "/copies/0", 20000, 1);
+  for (int i = 1; i < 300; ++i)
+    std::filesystem::copy_file(src_ + "/copies/0", src_ + "/copies/" + std::to_string(i));
+  WriteRandomFile(tmp_.Sub("block"), 3 << 20, 2);
+  std::string block = ReadBytes(tmp_.Sub("block"));
+  std::ofstream(src_ + "/repeats.bin", std::ios::binary) << block << block << block << block;
+  for (int d = 0; d < 8; ++d) {
+    std::filesystem::create_directories(src_ + "/dir" + std::to_string(d));
+    for (int i = 0; i < 200; ++i)
+      WriteRandomFile(src_ + "/dir" + std::to_string(d) + "/f" + std::to_string(i),
+                      1000 + 97 * i, 1000 * d + i);
+  }
+  Repo repo(tmp_.path(), GetParam());
+  repo.Json("snapshot --source www=" + Quote(src_));
+  auto r = repo.Json("restore latest --target " + Quote(tmp_.Sub("out")));
+  EXPECT_EQ(RsyncDiff(src_, tmp_.Sub("out/www")), "");
+  EXPECT_EQ(r["files"], 300 + 1 + 1600);
+  uint64_t read = r["chunks_read"], written = r["chunks_written"];
+  // The 299 copies and at least two of the four blocks are written without a read.
+  EXPECT_LE(read + 299 + 2, written) << r.dump();
+  EXPECT_LE(r["pack_bytes_read"].get<uint64_t>(), DirBytes(repo.dir() + "/packs")) << r.dump();
+  // Requests span many frames: far fewer than chunks.
+  EXPECT_LT(r["pack_reads"].get<uint64_t>() * 20, read) << r.dump();
+}
+
+// A file whose last block is zeros keeps its size (the zeros come back as a
+// hole), and a file of nothing but zeros too; new files and --delta alike.
+TEST_P(RoundTrip, FilesEndingInZerosKeepTheirSizeAndStaySparse) {
+  std::filesystem::create_directories(src_);
+  {
+    std::ofstream(src_ + "/head-then-hole", std::ios::binary) << "head";
+    std::filesystem::resize_file(src_ + "/head-then-hole", 6 << 20);
+    std::ofstream(src_ + "/zeros", std::ios::binary);
+    std::filesystem::resize_file(src_ + "/zeros", 3 << 20);
+    std::ofstream(src_ + "/small-zero-tail", std::ios::binary) << std::string("x") + std::string(9000, '\0');
+  }
+  Repo repo(tmp_.path(), GetParam());
+  repo.Json("snapshot --source www=" + Quote(src_));
+  for (std::string mode : {"", " --delta"}) {
+    std::string out = tmp_.Sub("out" + std::to_string(mode.size()));
+    repo.Json("restore latest" + mode + " --target " + Quote(out));
+    EXPECT_EQ(RsyncDiff(src_, out + "/www"), "") << mode;
+    for (const char* name : {"head-then-hole", "zeros", "small-zero-tail"}) {
+      struct stat a, b;
+      ASSERT_EQ(stat((src_ + "/" + name).c_str(), &a), 0);
+      ASSERT_EQ(stat((out + "/www/" + name).c_str(), &b), 0);
+      EXPECT_EQ(b.st_size, a.st_size) << name << mode;
+    }
+    struct stat st;
+    ASSERT_EQ(stat((out + "/www/head-then-hole").c_str(), &st), 0);
+    EXPECT_LT(st.st_blocks * 512, 1 << 20) << "restored dense" << mode;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Encryption, RoundTrip, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "Encrypted" : "Plain"; });
 

@@ -50,7 +50,8 @@ Status Restorer::RestoreFile(DirCtx* dir, const snapshot::Node& node, const std:
   if (node.hardlink_group != 0) {
     auto it = links_.find(node.hardlink_group);
     if (it != links_.end()) {
-      // The first copy may still be in the pool's hands.
+      // The first copy may still be in a batch or in the pool's hands.
+      SNAP_RETURN_IF_ERROR(FlushBatch());
       SNAP_RETURN_IF_ERROR(pool_.WaitIdle());
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -66,6 +67,7 @@ Status Restorer::RestoreFile(DirCtx* dir, const snapshot::Node& node, const std:
     }
     links_[node.hardlink_group] = rel;
   }
+  if (!opts_.delta) return AddToBatch(dir, node, display);
   const snapshot::Node* n = &node;
   Hold(dir);
   Status s = pool_.Submit([this, dir, n, display] {
@@ -120,10 +122,12 @@ Status Restorer::FileContentJob(int dfd, const snapshot::Node& node, const std::
 // Writes each chunk at its offset. With `compare`, a chunk whose bytes are
 // already there (same keyed hash) is not written: a delta restore rewrites
 // only what changed, and the file is cut to its size. Without, the file is
-// new and empty: what is written is its size.
+// new and empty: what is written is its size (a zero tail is cut back in
+// as a hole).
 Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::string& what,
                               bool compare) {
   uint64_t offset = 0;
+  bool zero_tail = false;
   // Each pool thread reads every chunk through the same buffers.
   thread_local ChunkScratch scratch;
   thread_local Buffer on_disk;
@@ -144,8 +148,13 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
     }
     Result<ByteSpan> data = repo_.ReadChunk(id, &scratch);
     if (!data.ok()) return data.status().WithContext(what);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.chunks_read++;
+    }
     SNAP_RETURN_IF_ERROR(fs::WriteAt(fd, offset, *data, what));
     offset += data->size();
+    zero_tail = !data->empty() && data->back() == std::byte{0};
     std::lock_guard<std::mutex> lock(mu_);
     stats_.chunks_written++;
     stats_.bytes_written += data->size();
@@ -155,7 +164,8 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
   if (offset != node.size && !(node.flags & snapshot::kNodeChangedWhileRead))
     return Status::Corruption(what + ": content is " + std::to_string(offset) +
                               " bytes, the snapshot says " + std::to_string(node.size));
-  if (compare && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
+  // WriteAt leaves a zero block at the end unwritten: the size makes it a hole.
+  if ((compare || zero_tail) && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
     return Status::FromErrno(what + ": ftruncate", errno);
   return Status::OK();
 }

@@ -42,10 +42,13 @@ Status Restorer::RestoreSource(int parent_fd, const std::string& name, const sna
   // The walk's reference on the root keeps source_root_ open for hardlinks.
   Hold(root);
   Status s = RestoreDir(root, includes_.empty());
+  // Even after a failure: every file of the batch holds a directory.
+  Status flushed = FlushBatch();
   Release(root);
   source_root_ = nullptr;
   Status jobs = pool_.WaitIdle();
   SNAP_RETURN_IF_ERROR(s);
+  SNAP_RETURN_IF_ERROR(flushed);
   SNAP_RETURN_IF_ERROR(jobs);
   std::lock_guard<std::mutex> lock(mu_);
   return finish_error_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 
 #include "engine/capture/glob.h"
 #include "engine/fs/fs.h"
+#include "engine/restore/content_batch.h"
 #include "engine/restore/job_pool.h"
 #include "engine/restore.h"
 
@@ -53,6 +55,20 @@ class Restorer {
   // drops its reference on the parent. Any thread.
   void Release(DirCtx* dir);
   Status RestoreFile(DirCtx* dir, const snapshot::Node& node, const std::string& rel);
+  // restore_batch.cc: new files go into a batch (content_batch.h) whose
+  // content the pool restores pack by pack. At most two batches are in the
+  // pool's hands while the walk fills the next.
+  Status AddToBatch(DirCtx* dir, const snapshot::Node& node, std::string display);
+  // Hands the batch being filled to the pool.
+  Status FlushBatch();
+  Status LocateBatch(Batch& b);
+  // Runs on a pool thread: one read of the plan, its chunks written to
+  // every target. Visits every target even when the restore has failed.
+  Status RunRead(Batch& b, const PackRead& read);
+  Status WriteTarget(BatchFile& f, uint64_t offset, const Result<ByteSpan>& plain);
+  // REQUIRES: f.mu held (or f not shared yet); every target visited.
+  Status FinishFile(BatchFile& f);
+  void BatchJobDone(Batch& b);
   // Runs on a pool thread: the content and metadata of one regular file.
   Status FileJob(int dfd, const snapshot::Node& node, const std::string& display);
   Status FileContentJob(int dfd, const snapshot::Node& node, const std::string& display);
@@ -73,6 +89,10 @@ class Restorer {
   std::atomic<bool> failed_{false};  // set on the first error: finish without metadata
   Status finish_error_;              // guarded by mu_: the first FinishDir failure
   JobPool pool_{2, 64};
+  std::shared_ptr<Batch> batch_;  // the walk's, being filled
+  std::mutex batches_mu_;
+  std::condition_variable batches_cv_;
+  int batches_live_ = 0;  // guarded by batches_mu_: handed to the pool, not done
   // hardlink group -> path (relative to the source target) of its first copy
   std::map<uint64_t, std::string> links_;
   DirCtx* source_root_ = nullptr;

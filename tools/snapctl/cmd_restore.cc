@@ -55,7 +55,9 @@ int Report(const Globals& g, const engine::Repository::SnapshotInfo& snap, const
     PrintJson({{"snapshot", snap.id.ToHex()}, {"target", target}, {"files", r.files},
                {"dirs", r.dirs}, {"others", r.others}, {"files_unchanged", r.files_unchanged},
                {"chunks_written", r.chunks_written}, {"chunks_unchanged", r.chunks_unchanged},
-               {"bytes_written", r.bytes_written}, {"removed", r.removed}, {"lost", r.lost}});
+               {"bytes_written", r.bytes_written}, {"chunks_read", r.chunks_read},
+               {"pack_reads", r.pack_reads}, {"pack_bytes_read", r.pack_bytes_read},
+               {"removed", r.removed}, {"lost", r.lost}});
   } else if (!g.quiet) {
     std::cout << "restored snapshot " << snap.id.ShortHex() << " to " << target << ": " << r.files
               << " files (" << r.files_unchanged << " unchanged), " << HumanBytes(r.bytes_written)

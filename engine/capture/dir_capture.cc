@@ -269,6 +269,7 @@ Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
         FileRead& r = reads.emplace_back();
         r.node = tree->nodes.size();
         r.rel = std::move(path);
+        r.size = node->size;
       }
     } else {
       stats_.others++;
@@ -293,10 +294,17 @@ void DirCapture::CountFile(const snapshot::Node& node) {
 }
 
 // Reads the files of one directory (in parallel), then records on this
-// thread what each read found. True when every file read settled.
+// thread what each read found. True when every file read settled. The
+// largest files are read first: the round ends when its last file is read,
+// and small files last keep every thread busy to the end.
 Result<bool> DirCapture::ReadFiles(int dirfd, std::vector<FileRead>* reads, snapshot::Tree* tree) {
-  reads_.ForEach(reads->size(),
-                 [&](size_t i, ChunkStream& stream) { ReadFile(dirfd, &(*reads)[i], stream); });
+  std::vector<uint32_t> order(reads->size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return (*reads)[a].size > (*reads)[b].size; });
+  reads_.ForEach(reads->size(), [&](size_t i, ChunkStream& stream) {
+    ReadFile(dirfd, &(*reads)[order[i]], stream);
+  });
   bool settled = true;
   for (FileRead& r : *reads) {
     SNAP_RETURN_IF_ERROR(r.status);

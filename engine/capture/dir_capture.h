@@ -67,6 +67,7 @@ class DirCapture {
   struct FileRead {
     size_t node = 0;  // its index in the tree being described
     std::string rel;
+    uint64_t size = 0;  // as listed: the largest are read first
     Status status;
     bool found = true;  // false: deleted before it could be opened
     bool stable = false;

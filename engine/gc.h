@@ -61,6 +61,7 @@ struct GcReport {
   uint64_t restored_packs = 0;                        // condemned earlier, live again
   uint64_t waiting_packs = 0, waiting_bytes = 0;      // condemned earlier, not yet deletable
   uint64_t incomplete_packs = 0;                      // damaged: left alone
+  uint64_t temp_files_removed = 0;  // left by writers that crashed (not in a dry run)
   std::string record;  // key of the gc record written; "" when none
   // Why pending packs wait (grace period, a live writer), stale or
   // unreadable locks, damaged packs.

@@ -215,6 +215,26 @@ class Collector {
       Progress("deleting", ++done, plan.remove.size());
       SNAP_RETURN_IF_ERROR(store_.Delete(Repository::PackKey(p.pack)));
     }
+    return RemoveTempFiles();
+  }
+
+  // Temp files that writers which crashed left behind (FORMAT.md "Object
+  // store layout"). A writer creates its temp files after it took its lock,
+  // and an upload's file is modified with every piece: a file last modified
+  // a grace period before every live writer started is nobody's.
+  // The margin covers coarse file times and other hosts' clocks.
+  Status RemoveTempFiles() {
+    if (unreadable_lock_) return Status::OK();
+    constexpr int64_t kClockMarginNs = int64_t{10} * 1000000000;
+    int64_t before = now_ - opts_.grace_ns;
+    for (const gc::LockInfo& w : writers_)
+      before = std::min(before, w.start_ns - opts_.grace_ns - kClockMarginNs);
+    uint64_t removed = 0;
+    for (const char* prefix : {"packs/", "snapshots/", "gc/", "keys/", "locks/"}) {
+      SNAP_ASSIGN_OR_RETURN(uint64_t n, store_.RemoveTempFiles(prefix, before));
+      removed += n;
+    }
+    report_.temp_files_removed = removed;
     return Status::OK();
   }
 

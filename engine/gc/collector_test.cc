@@ -1,8 +1,12 @@
 // CollectGarbage over a real repository in a temp dir: what it condemns,
 // deletes, repacks and restores, and what writers and readers see.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "engine/capture.h"
@@ -155,6 +159,56 @@ TEST_F(GcTest, AWriterOlderThanTheRecordHoldsDeletionBack) {
   writer->reset();
   EXPECT_EQ(Gc().deleted_packs, 1u);
   EXPECT_EQ(Packs().size(), 1u);
+}
+
+// Temp files writers left when they crashed go once nobody can be using
+// them: older than the grace period, and than every live writer's start.
+TEST_F(GcTest, TempFilesOfCrashedWritersAreRemovedOnceNoLiveWriterCanOwnThem) {
+  test::WriteRandomFile(src() + "/a", 100000, 1);
+  Snap(1000);
+  auto temp = [&](const std::string& rel, int64_t age_s) {
+    std::string p = repo_dir() + "/" + rel;
+    fsys::create_directories(fsys::path(p).parent_path());
+    std::ofstream(p) << "partial";
+    struct timespec ts[2];
+    ASSERT_EQ(clock_gettime(CLOCK_REALTIME, &ts[0]), 0);
+    ts[0].tv_sec -= age_s;
+    ts[1] = ts[0];
+    ASSERT_EQ(utimensat(AT_FDCWD, p.c_str(), ts, 0), 0);
+  };
+  auto exists = [&](const std::string& rel) { return fsys::exists(repo_dir() + "/" + rel); };
+  temp("packs/upload.tmp-0123456789abcdef", 7200);
+  temp("packs/ab/ab12cd.tmp-0123456789abcdef", 7200);
+  temp("snapshots/cd34ef.tmp-0123456789abcdef", 7200);
+  temp("packs/upload.tmp-1111111111111111", 60);
+  std::set<std::string> objects = AllObjects();
+  GcOptions opts;
+  opts.grace_ns = int64_t{3600} * 1000000000;
+  opts.scratch_dir = tmp_.path();
+  Result<GcReport> hour = CollectGarbage(repo_dir(), opts);
+  ASSERT_OK(hour);
+  EXPECT_EQ(hour->temp_files_removed, 3u);
+  EXPECT_TRUE(exists("packs/upload.tmp-1111111111111111"));
+  EXPECT_FALSE(exists("packs/upload.tmp-0123456789abcdef"));
+  EXPECT_FALSE(exists("packs/ab/ab12cd.tmp-0123456789abcdef"));
+  EXPECT_FALSE(exists("snapshots/cd34ef.tmp-0123456789abcdef"));
+
+  // A writer running now may own what was modified after it started.
+  auto store = store::OpenLocalStore(repo_dir());
+  ASSERT_OK(store);
+  auto writer = gc::HeldLock::AcquireWriter(store->get());
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->MarkRunning(""));
+  temp("packs/upload.tmp-2222222222222222", 0);
+  EXPECT_EQ(Gc().temp_files_removed, 1u);  // the one from a minute before it started
+  EXPECT_FALSE(exists("packs/upload.tmp-1111111111111111"));
+  EXPECT_TRUE(exists("packs/upload.tmp-2222222222222222"));
+  writer->reset();
+  // Dry runs remove nothing; objects are never touched.
+  EXPECT_EQ(Gc(0.5, true).temp_files_removed, 0u);
+  EXPECT_TRUE(exists("packs/upload.tmp-2222222222222222"));
+  for (const std::string& o : objects)
+    if (o.find(".tmp-") == std::string::npos) EXPECT_TRUE(exists(o)) << o;
 }
 
 TEST_F(GcTest, AWriterThatHasSeenTheRecordDoesNotHoldDeletionBack) {

@@ -274,8 +274,10 @@ Result<Fd> MakeDirs(int root, const std::string& dir, std::string_view key) {
 
 // Names in a directory worth listing: not ".", "..", temp files, or names
 // without `name_prefix`. Read up front so that fn may modify the store.
+// The names in the directory that start with `name_prefix`: objects and
+// subdirectories, or with `temps`, those and the temp files.
 Result<std::vector<std::string>> ReadNames(int dirfd, std::string_view name_prefix,
-                                           std::string_view dir_key) {
+                                           std::string_view dir_key, bool temps = false) {
   int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return SysError(dir_key, "dup", errno);
   DIR* d = ::fdopendir(dup);
@@ -289,7 +291,7 @@ Result<std::vector<std::string>> ReadNames(int dirfd, std::string_view name_pref
   while (const dirent* e = ::readdir(d)) {
     std::string_view name = e->d_name;
     if (name != "." && name != ".." && name.starts_with(name_prefix) &&
-        name.find(kTempMarker) == std::string_view::npos) {
+        (temps || name.find(kTempMarker) == std::string_view::npos)) {
       names.emplace_back(name);
     }
   }
@@ -351,6 +353,7 @@ class LocalStore final : public ObjectStore {
   Result<uint64_t> Head(std::string_view key) const override;
   Status List(std::string_view prefix, const ListFn& fn) const override;
   Status Delete(std::string_view key) override;
+  Result<uint64_t> RemoveTempFiles(std::string_view prefix, int64_t before_ns) override;
   Status Replace(std::string_view key, ByteSpan data) override;
 
  private:
@@ -361,6 +364,8 @@ class LocalStore final : public ObjectStore {
                          std::string_view key) const;
   Status Walk(int dirfd, const std::string& dir_key, std::string_view name_prefix,
               const ListFn& fn) const;
+  Status RemoveTempsIn(int dirfd, const std::string& dir_key, int64_t before_ns,
+                       uint64_t* removed);
 
   const Fd root_;
   mutable OpenObjects open_;
@@ -570,6 +575,48 @@ Status LocalStore::Walk(int dirfd, const std::string& dir_key, std::string_view 
       if (!sub.ok()) return sub.status();
       SNAP_RETURN_IF_ERROR(Walk(sub->get(), key, "", fn));
     }
+  }
+  return Status::OK();
+}
+
+Result<uint64_t> LocalStore::RemoveTempFiles(std::string_view prefix, int64_t before_ns) {
+  std::string dir(prefix);
+  while (dir.ends_with('/')) dir.pop_back();
+  uint64_t removed = 0;
+  if (!dir.empty()) SNAP_RETURN_IF_ERROR(ValidateKey(dir));
+  Result<Fd> d = OpenDirAt(root_.get(), dir, dir);
+  if (d.status().IsNotFound()) return removed;
+  if (!d.ok()) return d.status();
+  SNAP_RETURN_IF_ERROR(RemoveTempsIn(d->get(), dir, before_ns, &removed));
+  return removed;
+}
+
+Status LocalStore::RemoveTempsIn(int dirfd, const std::string& dir_key, int64_t before_ns,
+                                 uint64_t* removed) {
+  SNAP_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadNames(dirfd, "", dir_key, true));
+  for (const std::string& name : names) {
+    std::string key = dir_key.empty() ? name : dir_key + "/" + name;
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // gone meanwhile: committed or removed
+      return SysError(key, "stat", errno);
+    }
+    if (S_ISDIR(st.st_mode) && name.find(kTempMarker) == std::string::npos) {
+      Result<Fd> sub = OpenDirAt(dirfd, name, key);
+      if (!sub.ok() && sub.status().IsNotFound()) continue;
+      if (!sub.ok()) return sub.status();
+      SNAP_RETURN_IF_ERROR(RemoveTempsIn(sub->get(), key, before_ns, removed));
+      continue;
+    }
+    int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    if (!S_ISREG(st.st_mode) || name.find(kTempMarker) == std::string::npos ||
+        mtime_ns >= before_ns)
+      continue;
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0) {
+      if (errno == ENOENT) continue;
+      return SysError(key, "unlink", errno);
+    }
+    ++*removed;
   }
   return Status::OK();
 }

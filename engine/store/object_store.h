@@ -75,6 +75,16 @@ class ObjectStore {
   // Removes the object; OK when it did not exist.
   virtual Status Delete(std::string_view key) = 0;
 
+  // Removes the temp files under `prefix` (FORMAT.md "Object store layout":
+  // names with ".tmp-", left by writers that crashed) last modified before
+  // `before_ns` (wall clock); returns how many. A store without temp files
+  // has none to remove.
+  virtual Result<uint64_t> RemoveTempFiles(std::string_view prefix, int64_t before_ns) {
+    (void)prefix;
+    (void)before_ns;
+    return 0;
+  }
+
   // Repair only: atomically puts `data` in place of the object `key` (whose
   // bytes were found damaged), or stores it when absent. Durable when it
   // returns; a later Get reads the new bytes.

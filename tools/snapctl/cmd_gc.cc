@@ -37,6 +37,7 @@ nlohmann::json ReportJson(const engine::GcReport& r, bool dry_run, double second
           {"waiting_packs", r.waiting_packs},
           {"waiting_bytes", r.waiting_bytes},
           {"damaged_packs", r.incomplete_packs},
+          {"temp_files_removed", r.temp_files_removed},
           {"record", r.record},
           {"notes", r.notes},
           {"seconds", seconds}};
@@ -58,6 +59,9 @@ void PrintText(const engine::GcReport& r, bool dry_run, double seconds) {
   if (r.waiting_packs)
     std::cout << r.waiting_packs << " condemned packs (" << HumanBytes(r.waiting_bytes)
               << ") wait for a later gc\n";
+  if (r.temp_files_removed)
+    std::cout << "removed " << r.temp_files_removed
+              << " temp files left by interrupted writers\n";
   for (const std::string& n : r.notes) std::cerr << "note: " << n << "\n";
   if (dry_run) std::cout << "dry run: nothing was changed\n";
   std::cout << "took " << static_cast<int64_t>(seconds * 1000) / 1000.0 << " s\n";

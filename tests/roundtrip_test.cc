@@ -140,6 +140,24 @@ TEST_P(RoundTrip, SharedChunksAreReadOnceAndWrittenEverywhere) {
   EXPECT_LT(r["pack_reads"].get<uint64_t>() * 20, read) << r.dump();
 }
 
+// A restore holds each directory open until its files are done, and its
+// ancestors with it: a tree of many deep leaf directories restores under a
+// hard limit of 400 descriptors (one batch of 128 leaf directories alone
+// would hold 512 open without the bound).
+TEST_P(RoundTrip, ManyDeepDirectoriesRestoreUnderALowDescriptorLimit) {
+  for (int i = 0; i < 400; ++i) {
+    std::string leaf = src_ + "/u" + std::to_string(i) + "/Maildir/cur/new";
+    std::filesystem::create_directories(leaf);
+    std::ofstream(leaf + "/m" + std::to_string(i)) << "message " << i;
+  }
+  Repo repo(tmp_.path(), GetParam());
+  repo.Json("snapshot --source www=" + Quote(src_));
+  CmdResult r = Sh("ulimit -n 400 && " + repo.env() + Quote(Bin()) + " --repo " +
+                   Quote(repo.dir()) + " restore latest --target " + Quote(tmp_.Sub("out")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(RsyncDiff(src_, tmp_.Sub("out/www")), "");
+}
+
 // A file whose last block is zeros keeps its size (the zeros come back as a
 // hole), and a file of nothing but zeros too; new files and --delta alike.
 TEST_P(RoundTrip, FilesEndingInZerosKeepTheirSizeAndStaySparse) {

@@ -219,22 +219,26 @@ class Collector {
   }
 
   // Temp files that writers which crashed left behind (FORMAT.md "Object
-  // store layout"). A writer creates its temp files after it took its lock,
-  // and an upload's file is modified with every piece: a file last modified
-  // a grace period before every live writer started is nobody's.
-  // The margin covers coarse file times and other hosts' clocks.
+  // store layout"). A snapshot writer creates its temp files after it took
+  // its lock, and an upload's file is modified with every piece; writers
+  // without a lock (a repair, a lock's own temp file) are covered by the
+  // grace period. The margin covers coarse file times and other hosts'
+  // clocks. The collection is done by now: a failure here is a note.
   Status RemoveTempFiles() {
     if (unreadable_lock_) return Status::OK();
     constexpr int64_t kClockMarginNs = int64_t{10} * 1000000000;
-    int64_t before = now_ - opts_.grace_ns;
+    int64_t before = now_ - opts_.grace_ns - kClockMarginNs;
     for (const gc::LockInfo& w : writers_)
       before = std::min(before, w.start_ns - opts_.grace_ns - kClockMarginNs);
-    uint64_t removed = 0;
     for (const char* prefix : {"packs/", "snapshots/", "gc/", "keys/", "locks/"}) {
-      SNAP_ASSIGN_OR_RETURN(uint64_t n, store_.RemoveTempFiles(prefix, before));
-      removed += n;
+      Result<uint64_t> n = store_.RemoveTempFiles(prefix, before);
+      if (!n.ok()) {
+        report_.notes.push_back(std::string(prefix) + ": temp files not removed (" +
+                                n.status().message() + ")");
+        continue;
+      }
+      report_.temp_files_removed += *n;
     }
-    report_.temp_files_removed = removed;
     return Status::OK();
   }
 

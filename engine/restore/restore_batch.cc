@@ -12,6 +12,10 @@ namespace {
 // most); files and chunk references bound the plan's memory.
 constexpr size_t kBatchFiles = 2048;
 constexpr size_t kBatchDirs = 128;
+// Every directory with a file in a batch holds its ancestors open as well:
+// past Restorer::max_open_dirs_ open directories a batch closes, and is
+// handed over only once the pool is done with the others (a deep tree
+// restores more slowly, never out of descriptors).
 constexpr size_t kBatchMultiChunkFiles = 64;
 constexpr size_t kBatchTargets = 64 * 1024;
 // Reads of up to 2 MiB keep both pool threads busy on a batch of small
@@ -46,7 +50,7 @@ Status Restorer::AddToBatch(DirCtx* dir, const snapshot::Node& node, std::string
   b.targets += node.content.size();
   if (node.content.size() > 1) b.multi++;
   if (b.files.size() >= kBatchFiles || b.dirs >= kBatchDirs || b.multi >= kBatchMultiChunkFiles ||
-      b.targets >= kBatchTargets)
+      b.targets >= kBatchTargets || open_dirs_.load(std::memory_order_relaxed) >= max_open_dirs_)
     return FlushBatch();
   return Status::OK();
 }
@@ -87,6 +91,7 @@ Status Restorer::LocateBatch(Batch& b) {
       }
       offset += loc->entry.raw_length;
     }
+    f.length = offset;
     if (f.lost.ok() && offset != node.size && !(node.flags & snapshot::kNodeChangedWhileRead))
       f.lost = Status::Corruption("content is " + std::to_string(offset) +
                                   " bytes, the snapshot says " + std::to_string(node.size));
@@ -128,7 +133,10 @@ Status Restorer::FlushBatch() {
   if (jobs == 0) return first_error;
   {
     std::unique_lock<std::mutex> lock(batches_mu_);
-    batches_cv_.wait(lock, [&] { return batches_live_ < kMaxLiveBatches; });
+    batches_cv_.wait(lock, [&] {
+      return batches_live_ == 0 || (batches_live_ < kMaxLiveBatches &&
+                                    open_dirs_.load(std::memory_order_relaxed) < max_open_dirs_);
+    });
     ++batches_live_;
   }
   b->jobs_left = jobs;
@@ -185,10 +193,12 @@ Status Restorer::RunRead(Batch& b, const PackRead& read) {
     // Anything amiss with the request (a pack a gc run has since replaced,
     // a short or damaged file) leaves each chunk to ReadChunk, which finds
     // moved chunks and names the damage.
-    if (got.ok() && got->size() == read.length) bytes = *got;
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.pack_reads++;
-    stats_.pack_bytes_read += bytes.size();
+    if (got.ok() && got->size() == read.length) {
+      bytes = *got;
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.pack_reads++;
+      stats_.pack_bytes_read += bytes.size();
+    }
   }
   Status job;
   for (uint32_t k = read.first; k < read.end; ++k) {
@@ -211,8 +221,10 @@ Status Restorer::RunRead(Batch& b, const PackRead& read) {
         failed_ = true;
         if (job.ok()) job = plain.status().WithContext(key);
       }
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.chunks_read++;
+      if (plain.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.chunks_read++;
+      }
     }
     for (const ChunkTarget& t : c.targets) {
       Status s = WriteTarget(b.files[t.file], t.offset, plain);
@@ -269,7 +281,7 @@ Status Restorer::FinishFile(BatchFile& f) {
       else s = fd.status().WithContext(f.display);
     }
     // WriteAt leaves a zero block at the end unwritten: the size puts it back as a hole.
-    if (s.ok() && f.zero_tail && ::ftruncate(f.fd.get(), static_cast<off_t>(node.size)) != 0)
+    if (s.ok() && f.zero_tail && ::ftruncate(f.fd.get(), static_cast<off_t>(f.length)) != 0)
       s = Status::FromErrno(f.display + ": ftruncate", errno);
     if (s.ok()) s = ApplyFileMeta(f.dir->fd.get(), f.fd.get(), node);
   }

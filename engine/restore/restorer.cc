@@ -1,17 +1,30 @@
 #include "engine/restore/restorer.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace snap::engine::restore {
 namespace {
 
 std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 
+// Up to 512 open directories, less under a descriptor limit below ~960:
+// the index keeps up to 256 table files open, packs 16, the batches up to
+// 128 files, and the process a few more.
+int MaxOpenDirs() {
+  constexpr int64_t kOthers = 448;
+  struct rlimit r;
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 512;
+  return static_cast<int>(std::clamp<int64_t>(static_cast<int64_t>(r.rlim_cur) - kOthers, 16, 512));
+}
+
 }  // namespace
 
 Restorer::Restorer(const Repository& repo, const RestoreOptions& opts)
-    : repo_(repo), opts_(opts), includes_(opts.includes) {}
+    : repo_(repo), opts_(opts), includes_(opts.includes), max_open_dirs_(MaxOpenDirs()) {}
 
 Status Restorer::RestoreSource(int parent_fd, const std::string& name, const snapshot::Node& node,
                                const std::string& display) {
@@ -61,6 +74,7 @@ Status Restorer::EnsureDir(DirCtx* dir) {
   Result<fs::Fd> fd = fs::MakeDirAt(pfd, dir->name, opts_.delta);
   if (!fd.ok()) return fd.status().WithContext(dir->display);
   dir->fd = std::move(*fd);
+  open_dirs_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
   stats_.dirs++;
   progress_.dirs++;
@@ -111,6 +125,7 @@ Status Restorer::FinishDir(DirCtx* dir) {
   if (!dir->fd.valid()) return Status::OK();
   int pfd = dir->parent->fixed_fd >= 0 ? dir->parent->fixed_fd : dir->parent->fd.get();
   dir->fd = fs::Fd();
+  open_dirs_.fetch_sub(1, std::memory_order_relaxed);
   if (failed_) return Status::OK();  // a failing restore leaves what it wrote as it is
   return ApplyMeta(pfd, dir->name, *dir->node);
 }

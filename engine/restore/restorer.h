@@ -93,6 +93,10 @@ class Restorer {
   std::mutex batches_mu_;
   std::condition_variable batches_cv_;
   int batches_live_ = 0;  // guarded by batches_mu_: handed to the pool, not done
+  // Directories this restore holds open (each until its last entry is
+  // done): their ancestors count too, and the batches bound it.
+  std::atomic<int> open_dirs_{0};
+  int max_open_dirs_;  // what the descriptor limit leaves next to the index, packs and files
   // hardlink group -> path (relative to the source target) of its first copy
   std::map<uint64_t, std::string> links_;
   DirCtx* source_root_ = nullptr;

@@ -52,11 +52,12 @@ Status WriteAll(int fd, uint64_t offset, ByteSpan data, std::string_view what) {
 }
 
 // Makes [offset, offset+len) read as zeros. Past the current end of file
-// that is already so (the caller's ftruncate leaves a hole); over existing
-// data, as in a delta restore, the range is punched out, or overwritten
-// where the file system cannot punch holes. *size caches the file's size
-// at the start of WriteAt: runs are handled in offset order, so our own
-// writes before this run never reach into it.
+// the file is extended over it (a hole: a file that ends in zeros keeps its
+// size); over existing data, as in a delta restore or a later chunk written
+// first, the range is punched out, or overwritten where the file system
+// cannot punch holes. *size caches the file's size from the first zero run
+// of WriteAt on: runs are handled in offset order, so our own writes before
+// this run never reach into it.
 Status ZeroRange(int fd, uint64_t offset, uint64_t len, std::string_view what,
                  std::optional<uint64_t>* size) {
   if (!size->has_value()) {
@@ -64,16 +65,21 @@ Status ZeroRange(int fd, uint64_t offset, uint64_t len, std::string_view what,
     if (::fstat(fd, &st) != 0) return internal::Errno(what, "fstat", errno);
     *size = static_cast<uint64_t>(st.st_size);
   }
-  if (offset >= **size) return Status::OK();
-  len = std::min(len, **size - offset);
-  int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-  if (::fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(len)) == 0) {
-    return Status::OK();
+  uint64_t end = offset + len;
+  if (offset < **size) {
+    uint64_t inside = std::min(end, **size) - offset;
+    int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+    if (::fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(inside)) != 0) {
+      if (errno != EOPNOTSUPP && errno != ENOSYS) return internal::Errno(what, "fallocate", errno);
+      for (uint64_t done = 0; done < inside; done += kBlock) {
+        ByteSpan zeros(kZeros, static_cast<size_t>(std::min<uint64_t>(kBlock, inside - done)));
+        SNAP_RETURN_IF_ERROR(WriteAll(fd, offset + done, zeros, what));
+      }
+    }
   }
-  if (errno != EOPNOTSUPP && errno != ENOSYS) return internal::Errno(what, "fallocate", errno);
-  for (uint64_t done = 0; done < len; done += kBlock) {
-    ByteSpan zeros(kZeros, static_cast<size_t>(std::min<uint64_t>(kBlock, len - done)));
-    SNAP_RETURN_IF_ERROR(WriteAll(fd, offset + done, zeros, what));
+  if (end > **size) {
+    if (::ftruncate(fd, static_cast<off_t>(end)) != 0) return internal::Errno(what, "ftruncate", errno);
+    *size = end;
   }
   return Status::OK();
 }

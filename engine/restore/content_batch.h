@@ -40,9 +40,7 @@ struct BatchFile {
   std::mutex mu;
   fs::Fd fd;               // guarded by mu: open from the first chunk to the last
   bool created = false;    // guarded by mu
-  bool zero_tail = false;  // guarded by mu: a zero block may have been left as a hole
   int remaining = 0;       // guarded by mu: targets not yet visited
-  uint64_t length = 0;     // of its content, as the index has it
   Status lost;             // guarded by mu: why its content cannot be restored
 };
 

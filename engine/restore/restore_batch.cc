@@ -1,5 +1,4 @@
 // Restorer: new files restored in batches, pack by pack (content_batch.h).
-#include <unistd.h>
 
 #include "engine/pack/pack_format.h"
 #include "engine/restore/restorer.h"
@@ -91,7 +90,6 @@ Status Restorer::LocateBatch(Batch& b) {
       }
       offset += loc->entry.raw_length;
     }
-    f.length = offset;
     if (f.lost.ok() && offset != node.size && !(node.flags & snapshot::kNodeChangedWhileRead))
       f.lost = Status::Corruption("content is " + std::to_string(offset) +
                                   " bytes, the snapshot says " + std::to_string(node.size));
@@ -253,7 +251,6 @@ Status Restorer::WriteTarget(BatchFile& f, uint64_t offset, const Result<ByteSpa
     }
     if (fatal.ok()) fatal = fs::WriteAt(f.fd.get(), offset, *plain, f.display);
     if (fatal.ok()) {
-      if (!plain->empty() && plain->back() == std::byte{0}) f.zero_tail = true;
       std::lock_guard<std::mutex> stats_lock(mu_);
       stats_.chunks_written++;
       stats_.bytes_written += plain->size();
@@ -274,15 +271,12 @@ Status Restorer::FinishFile(BatchFile& f) {
   Status s;
   const snapshot::Node& node = *f.node;
   if (f.lost.ok() && !failed_) {
-    if (!f.created) {  // empty, or all zeros
+    if (!f.created) {  // empty
       f.created = true;
       Result<fs::Fd> fd = fs::CreateFileAt(f.dir->fd.get(), node.name, false);
       if (fd.ok()) f.fd = std::move(*fd);
       else s = fd.status().WithContext(f.display);
     }
-    // WriteAt leaves a zero block at the end unwritten: the size puts it back as a hole.
-    if (s.ok() && f.zero_tail && ::ftruncate(f.fd.get(), static_cast<off_t>(f.length)) != 0)
-      s = Status::FromErrno(f.display + ": ftruncate", errno);
     if (s.ok()) s = ApplyFileMeta(f.dir->fd.get(), f.fd.get(), node);
   }
   f.fd = fs::Fd();

@@ -123,12 +123,10 @@ Status Restorer::FileContentJob(int dfd, const snapshot::Node& node, const std::
 // Writes each chunk at its offset. With `compare`, a chunk whose bytes are
 // already there (same keyed hash) is not written: a delta restore rewrites
 // only what changed, and the file is cut to its size. Without, the file is
-// new and empty: what is written is its size (a zero tail is cut back in
-// as a hole).
+// new and empty: what is written is its size.
 Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::string& what,
                               bool compare) {
   uint64_t offset = 0;
-  bool zero_tail = false;
   // Each pool thread reads every chunk through the same buffers.
   thread_local ChunkScratch scratch;
   thread_local Buffer on_disk;
@@ -155,7 +153,6 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
     }
     SNAP_RETURN_IF_ERROR(fs::WriteAt(fd, offset, *data, what));
     offset += data->size();
-    zero_tail = !data->empty() && data->back() == std::byte{0};
     std::lock_guard<std::mutex> lock(mu_);
     stats_.chunks_written++;
     stats_.bytes_written += data->size();
@@ -165,8 +162,7 @@ Status Restorer::WriteContent(int fd, const snapshot::Node& node, const std::str
   if (offset != node.size && !(node.flags & snapshot::kNodeChangedWhileRead))
     return Status::Corruption(what + ": content is " + std::to_string(offset) +
                               " bytes, the snapshot says " + std::to_string(node.size));
-  // WriteAt leaves a zero block at the end unwritten: the size makes it a hole.
-  if ((compare || zero_tail) && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
+  if (compare && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
     return Status::FromErrno(what + ": ftruncate", errno);
   return Status::OK();
 }
@@ -187,9 +183,9 @@ Status Restorer::RemoveExtraneous(DirCtx* dir, const snapshot::Tree& tree) {
 namespace snap::engine {
 namespace {
 
-// A restore holds up to ~400 directories and ~130 files open in its
-// batches, next to the index's 256 table files: raise a soft limit of 1024
-// where the hard limit allows.
+// A restore holds directories and files open in its batches, next to the
+// index's table files (Restorer bounds the directories by the limit): raise
+// a soft limit of 1024 where the hard limit allows.
 void RaiseOpenFileLimit() {
   struct rlimit r;
   if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= 4096 || r.rlim_cur >= r.rlim_max) return;

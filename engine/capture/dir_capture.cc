@@ -16,9 +16,10 @@ namespace snap::engine::capture {
 namespace {
 
 constexpr size_t kFilesCacheBatch = 2000;
-// Files of one directory read in one parallel round (their results wait
-// in memory until the round ends).
-constexpr size_t kReadBatch = 256;
+// Reads handed to the readers and not yet applied, and directories with
+// reads among them (each holds its descriptor open until its last is in).
+constexpr size_t kMaxReadsInFlight = 256;
+constexpr int kMaxReadingDirs = 64;
 // A directory is cached only when each entry's ctime is older than the
 // capture's start by this much. A change in the same clock tick as our
 // lstat would leave ctime where it was (file systems stamp with a coarse
@@ -92,9 +93,10 @@ DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
       opts_(opts),
       source_(source),
       progress_(progress),
-      reads_(repo, sink, pool, repo->config().file_chunking, std::max(1, opts.workers)),
       excludes_(CombinedExcludes(opts, source)),
-      dir_cache_(dir_cache) {}
+      dir_cache_(dir_cache),
+      reads_(repo, sink, pool, repo->config().file_chunking, std::max(1, opts.workers),
+             [this](FileRead* r, ChunkStream& stream) { ReadFile(r, stream); }) {}
 
 Result<ChunkId> DirCapture::Run() {
   Result<fs::Fd> root = fs::OpenDirPath(source_.path);
@@ -108,10 +110,13 @@ Result<ChunkId> DirCapture::Run() {
   SNAP_ASSIGN_OR_RETURN(gc_applied_, index::GcState(&repo_->kv()).Applied());
   SNAP_RETURN_IF_ERROR(index::DirCache(&repo_->kv()).Load(source_.name, &dirs_before_));
   settled_before_ns_ = NowNs() - kSettledNs;
-  SNAP_ASSIGN_OR_RETURN(ChunkId content, CaptureDir(root->get(), ""));
+  SNAP_RETURN_IF_ERROR(Walk(NewDir("", std::move(*root), nullptr, 0)));
+  while (reads_.in_flight() > 0) SNAP_RETURN_IF_ERROR(Collect(true));
+  if (!root_ || !dirs_.empty())
+    return Status::Aborted("source " + source_.name + ": the walk ended with directories unstored");
   snapshot::Node top = RootNode(source_.path, st);
   top.name = source_.name;
-  top.subtree = content;
+  top.subtree = *root_;
   snapshot::Tree wrapper;
   wrapper.nodes.push_back(std::move(top));
   Buffer bytes;
@@ -122,84 +127,79 @@ Result<ChunkId> DirCapture::Run() {
   return sink_->Put(pack::EntryKind::kTree, bytes, wrapper.Refs());
 }
 
-// Subdirectories first (their tree IDs are part of this directory's
-// digest), then either the cached tree or every entry described anew.
-Result<ChunkId> DirCapture::CaptureDir(int dirfd, const std::string& rel) {
-  stats_.dirs++;
-  progress_->dirs++;
-  SNAP_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, ListEntries(dirfd, rel));
-  SNAP_RETURN_IF_ERROR(CaptureSubdirs(dirfd, rel, &entries));
-  // Hardlink groups are numbered across the whole source, so a tree holding
-  // one depends on more than this directory: never cached.
-  bool cacheable = std::none_of(entries.begin(), entries.end(),
-                                [](const DirEntry& e) { return e.gone || e.hardlink_group != 0; });
-  ChunkId digest;
-  if (cacheable) {
-    Buffer input;
-    AppendDigestInput(entries, &input);
-    digest = repo_->Hash(input);
-    if (std::optional<ChunkId> id = Reuse(rel, digest, entries)) return *id;
-  }
-  snapshot::Tree tree;
-  SNAP_ASSIGN_OR_RETURN(bool complete, DescribeEntries(dirfd, rel, entries, &tree));
-  tree.Sort();
-  Buffer bytes;
-  tree.EncodeTo(&bytes);
-  SNAP_ASSIGN_OR_RETURN(ChunkId id, sink_->Put(pack::EntryKind::kTree, bytes, tree.Refs()));
-  bool settled = std::all_of(entries.begin(), entries.end(), [&](const DirEntry& e) {
-    return Ns(e.st.st_ctim) < settled_before_ns_;
-  });
-  std::optional<index::CachedDir> now;
-  if (cacheable && complete && settled) now = index::CachedDir{gc_applied_, digest, id};
-  SettleCachedDir(rel, now);
-  return id;
+PendingDir* DirCapture::NewDir(std::string rel, fs::Fd fd, PendingDir* parent, size_t slot) {
+  auto d = std::make_unique<PendingDir>();
+  d->rel = std::move(rel);
+  d->fd = std::move(fd);
+  d->parent = parent;
+  d->slot = slot;
+  PendingDir* p = d.get();
+  dirs_.emplace(p, std::move(d));
+  if (parent) parent->waiting++;
+  return p;
 }
 
-void DirCapture::SettleCachedDir(const std::string& rel,
-                                 const std::optional<index::CachedDir>& now) {
-  auto it = dirs_before_.find(rel);
-  bool had = it != dirs_before_.end();
-  if (now && (!had || !(it->second == *now))) dir_cache_->Put(source_.name, rel, *now);
-  if (!now && had) dir_cache_->Delete(source_.name, rel);
-  if (had) dirs_before_.erase(it);
+// Lists `d`, walks its subdirectories (their tree IDs are part of its
+// digest), then reuses its cached tree when every subdirectory is already
+// in and the digest matches, or describes it and hands its changed files
+// to the readers. Returns without waiting for them: `d` is stored when its
+// last file and subdirectory are in (Collect).
+Status DirCapture::Walk(PendingDir* d) {
+  stats_.dirs++;
+  progress_->dirs++;
+  SNAP_RETURN_IF_ERROR(ListEntries(d));
+  SNAP_RETURN_IF_ERROR(WalkSubdirs(d));
+  // Hardlink groups are numbered across the whole source, so a tree holding
+  // one depends on more than this directory: never cached.
+  d->cacheable = std::none_of(d->entries.begin(), d->entries.end(), [](const DirEntry& e) {
+    return e.gone || e.hardlink_group != 0;
+  });
+  if (d->cacheable && d->waiting == 0) {
+    Buffer input;
+    AppendDigestInput(d->entries, &input);
+    if (std::optional<ChunkId> id = Reuse(d->rel, repo_->Hash(input), d->entries))
+      return Done(d, *id);
+  }
+  SNAP_RETURN_IF_ERROR(Describe(d));
+  return Collect(false);  // store what the readers finished meanwhile
 }
 
 // The entries to capture, lstat'ed, in name order.
-Result<std::vector<DirEntry>> DirCapture::ListEntries(int dirfd, const std::string& rel) {
+Status DirCapture::ListEntries(PendingDir* d) {
+  int dirfd = d->fd.get();
   SNAP_ASSIGN_OR_RETURN(std::vector<std::string> names, fs::ListDir(dirfd));
   if (opts_.exclude_caches && IsCacheDir(dirfd, names)) names = {std::string(kCacheDirTag)};
-  std::vector<DirEntry> entries;
-  entries.reserve(names.size());
+  d->entries.reserve(names.size());
   for (std::string& name : names) {
-    if (!excludes_.empty() && excludes_.Matches(Join(rel, name))) continue;
+    if (!excludes_.empty() && excludes_.Matches(Join(d->rel, name))) continue;
     Result<struct stat> st = fs::StatAt(dirfd, name);
     if (st.status().IsNotFound()) continue;  // deleted since listed
-    if (!st.ok()) return st.status().WithContext(Display(Join(rel, name)));
+    if (!st.ok()) return st.status().WithContext(Display(Join(d->rel, name)));
     if (!IsCapturedType(st->st_mode)) continue;
-    DirEntry& e = entries.emplace_back();
+    DirEntry& e = d->entries.emplace_back();
     e.name = std::move(name);
     e.st = *st;
   }
-  return entries;
+  return Status::OK();
 }
 
-// Captures each subdirectory and numbers hardlinked entries, both in name
+// Walks each subdirectory and numbers hardlinked entries, both in name
 // order: the walk order, which the hardlink group numbers follow.
-Status DirCapture::CaptureSubdirs(int dirfd, const std::string& rel,
-                                  std::vector<DirEntry>* entries) {
-  for (DirEntry& e : *entries) {
+Status DirCapture::WalkSubdirs(PendingDir* d) {
+  for (size_t i = 0; i < d->entries.size(); ++i) {
+    DirEntry& e = d->entries[i];
     if (!S_ISDIR(e.st.st_mode)) {
       AssignHardlinkGroup(&e);
       continue;
     }
-    std::string path = Join(rel, e.name);
-    Result<fs::Fd> sub = fs::OpenDirAt(dirfd, e.name);
+    std::string path = Join(d->rel, e.name);
+    Result<fs::Fd> sub = fs::OpenDirAt(d->fd.get(), e.name);
     if (sub.status().IsNotFound()) {
       e.gone = true;
       continue;
     }
     if (!sub.ok()) return sub.status().WithContext(Display(path));
-    SNAP_ASSIGN_OR_RETURN(e.subtree, CaptureDir(sub->get(), path));
+    SNAP_RETURN_IF_ERROR(Walk(NewDir(std::move(path), std::move(*sub), d, i)));
   }
   return Status::OK();
 }
@@ -229,27 +229,24 @@ std::optional<ChunkId> DirCapture::Reuse(const std::string& rel, const ChunkId& 
   return tree;
 }
 
-// Describes every entry into `tree`: metadata, xattrs, symlink targets,
-// file content (from the files cache or read). True when the tree shows
-// exactly what the entries' lstat said: every entry still there, every
-// file's content settled (not torn, not vanished).
-Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
-                                         const std::vector<DirEntry>& entries,
-                                         snapshot::Tree* tree) {
+// Describes every entry into d->tree: metadata, xattrs, symlink targets,
+// file content from the files cache; the files it misses go to the
+// readers. A subdirectory's node gets its tree ID when `d` is stored.
+Status DirCapture::Describe(PendingDir* d) {
   std::vector<std::optional<index::CachedFile>> hits;
-  SNAP_RETURN_IF_ERROR(LookUpFiles(rel, entries, &hits));
-  bool complete = true;
-  std::vector<FileRead> reads;  // at most kReadBatch: a huge directory's reads in slices
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const DirEntry& e = entries[i];
+  SNAP_RETURN_IF_ERROR(LookUpFiles(d->rel, d->entries, &hits));
+  snapshot::Tree& tree = d->tree;
+  std::vector<std::unique_ptr<FileRead>> reads;
+  for (size_t i = 0; i < d->entries.size(); ++i) {
+    const DirEntry& e = d->entries[i];
     if (e.gone) {
-      complete = false;
+      d->complete = false;
       continue;
     }
-    std::string path = Join(rel, e.name);
-    Result<snapshot::Node> node = fs::NodeFromStat(dirfd, e.name, e.st);
+    std::string path = Join(d->rel, e.name);
+    Result<snapshot::Node> node = fs::NodeFromStat(d->fd.get(), e.name, e.st);
     if (node.status().code() == Status::Code::kNotSupported || node.status().IsNotFound()) {
-      complete = false;
+      d->complete = false;
       continue;
     }
     if (!node.ok()) return node.status().WithContext(Display(path));
@@ -258,7 +255,7 @@ Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
     // atime to the mtime.
     node->atime_ns = node->mtime_ns;
     if (node->type == snapshot::NodeType::kDir) {
-      node->subtree = e.subtree;
+      d->subdirs.emplace_back(i, tree.nodes.size());
     } else if (node->type == snapshot::NodeType::kFile) {
       CountFile(*node);
       if (hits[i]) {
@@ -266,24 +263,49 @@ Result<bool> DirCapture::DescribeEntries(int dirfd, const std::string& rel,
         progress_->cached_files++;
         Report(path);
       } else {
-        FileRead& r = reads.emplace_back();
-        r.node = tree->nodes.size();
-        r.rel = std::move(path);
-        r.size = node->size;
+        auto& r = reads.emplace_back(std::make_unique<FileRead>());
+        r->dir = d;
+        r->dirfd = d->fd.get();
+        r->node = tree.nodes.size();
+        r->rel = std::move(path);
+        r->size = node->size;
       }
     } else {
       stats_.others++;
     }
     node->hardlink_group = e.hardlink_group;
-    tree->nodes.push_back(std::move(*node));
-    if (reads.size() == kReadBatch) {
-      SNAP_ASSIGN_OR_RETURN(bool settled, ReadFiles(dirfd, &reads, tree));
-      complete = complete && settled;
-      reads.clear();
-    }
+    tree.nodes.push_back(std::move(*node));
   }
-  SNAP_ASSIGN_OR_RETURN(bool settled, ReadFiles(dirfd, &reads, tree));
-  return complete && settled;
+  return SubmitReads(d, std::move(reads));
+}
+
+// Hands d's changed files to the readers, largest first (small files last
+// keep every reader busy to the end), and marks `d` described. Waits while
+// kMaxReadsInFlight reads or kMaxReadingDirs directories are in flight, so
+// memory and open descriptors stay bounded whatever the tree.
+Status DirCapture::SubmitReads(PendingDir* d, std::vector<std::unique_ptr<FileRead>> reads) {
+  std::stable_sort(reads.begin(), reads.end(),
+                   [](const auto& a, const auto& b) { return a->size > b->size; });
+  d->waiting += static_cast<int>(reads.size());
+  d->reading = static_cast<int>(reads.size());
+  if (!reads.empty()) {
+    while (reading_dirs_ >= kMaxReadingDirs && reads_.in_flight() > 0)
+      SNAP_RETURN_IF_ERROR(Collect(true));
+    reading_dirs_++;
+  }
+  for (size_t next = 0; next < reads.size();) {
+    while (reads_.in_flight() >= kMaxReadsInFlight) SNAP_RETURN_IF_ERROR(Collect(true));
+    size_t n = std::min(reads.size() - next, kMaxReadsInFlight - reads_.in_flight());
+    std::vector<std::unique_ptr<FileRead>> slice;
+    slice.reserve(n);
+    for (size_t k = 0; k < n; ++k) slice.push_back(std::move(reads[next + k]));
+    reads_.Submit(std::move(slice));
+    next += n;
+  }
+  d->described = true;
+  if (d->reading == 0) d->fd = fs::Fd();
+  if (d->waiting == 0) return Finish(d);
+  return Status::OK();
 }
 
 void DirCapture::CountFile(const snapshot::Node& node) {
@@ -293,28 +315,23 @@ void DirCapture::CountFile(const snapshot::Node& node) {
   progress_->bytes_total_seen += node.size;
 }
 
-// Reads the files of one directory (in parallel), then records on this
-// thread what each read found. True when every file read settled. The
-// largest files are read first: the round ends when its last file is read,
-// and small files last keep every thread busy to the end.
-Result<bool> DirCapture::ReadFiles(int dirfd, std::vector<FileRead>* reads, snapshot::Tree* tree) {
-  std::vector<uint32_t> order(reads->size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return (*reads)[a].size > (*reads)[b].size; });
-  reads_.ForEach(reads->size(), [&](size_t i, ChunkStream& stream) {
-    ReadFile(dirfd, &(*reads)[order[i]], stream);
-  });
-  bool settled = true;
-  for (FileRead& r : *reads) {
-    SNAP_RETURN_IF_ERROR(r.status);
-    progress_->bytes_read += r.bytes;
-    if (!r.found) {  // deleted: keep metadata, no content
-      settled = false;
-      continue;
-    }
+// Applies the reads the readers finished; with `wait`, waits for one.
+Status DirCapture::Collect(bool wait) {
+  for (std::unique_ptr<FileRead>& r : reads_.Collect(wait)) SNAP_RETURN_IF_ERROR(Apply(*r));
+  return Status::OK();
+}
+
+// Records what reading one file found in its directory's tree, and stores
+// the directory when that was the last thing it waited for.
+Status DirCapture::Apply(FileRead& r) {
+  SNAP_RETURN_IF_ERROR(r.status);
+  PendingDir* d = r.dir;
+  progress_->bytes_read += r.bytes;
+  if (!r.found) {  // deleted: keep metadata, no content
+    d->complete = false;
+  } else {
     files_read_++;
-    snapshot::Node& node = tree->nodes[r.node];
+    snapshot::Node& node = d->tree.nodes[r.node];
     node.size = r.bytes;
     node.mtime_ns = Ns(r.after.st_mtim);
     node.atime_ns = node.mtime_ns;
@@ -323,7 +340,7 @@ Result<bool> DirCapture::ReadFiles(int dirfd, std::vector<FileRead>* reads, snap
                              &files_cache_batch_);
       SNAP_RETURN_IF_ERROR(FlushFilesCache(false));
     } else {
-      settled = false;
+      d->complete = false;
       node.flags |= snapshot::kNodeChangedWhileRead;
       warnings_.push_back(Display(r.rel) + ": kept changing while read (" +
                           std::to_string(r.attempts) + " attempts); its content may be torn");
@@ -331,19 +348,69 @@ Result<bool> DirCapture::ReadFiles(int dirfd, std::vector<FileRead>* reads, snap
     node.content = std::move(r.content);
     Report(r.rel);
   }
-  return settled;
+  if (--d->reading == 0) {
+    d->fd = fs::Fd();
+    reading_dirs_--;
+  }
+  if (--d->waiting == 0 && d->described) return Finish(d);
+  return Status::OK();
+}
+
+// Stores d's tree (every file and subdirectory is in) and records it in the
+// directory cache when the tree shows exactly its settled entries.
+Status DirCapture::Finish(PendingDir* d) {
+  for (const auto& [entry, node] : d->subdirs) d->tree.nodes[node].subtree = d->entries[entry].subtree;
+  d->tree.Sort();
+  Buffer bytes;
+  d->tree.EncodeTo(&bytes);
+  SNAP_ASSIGN_OR_RETURN(ChunkId id, sink_->Put(pack::EntryKind::kTree, bytes, d->tree.Refs()));
+  bool settled = std::all_of(d->entries.begin(), d->entries.end(), [&](const DirEntry& e) {
+    return Ns(e.st.st_ctim) < settled_before_ns_;
+  });
+  std::optional<index::CachedDir> now;
+  if (d->cacheable && d->complete && settled) {
+    Buffer input;
+    AppendDigestInput(d->entries, &input);
+    now = index::CachedDir{gc_applied_, repo_->Hash(input), id};
+  }
+  SettleCachedDir(d->rel, now);
+  return Done(d, id);
+}
+
+// `d` is stored as `tree`: its parent gets the ID (and is stored in turn
+// when it waited for nothing else), and `d` is forgotten.
+Status DirCapture::Done(PendingDir* d, const ChunkId& tree) {
+  PendingDir* parent = d->parent;
+  size_t slot = d->slot;
+  dirs_.erase(d);
+  if (!parent) {
+    root_ = tree;
+    return Status::OK();
+  }
+  parent->entries[slot].subtree = tree;
+  if (--parent->waiting == 0 && parent->described) return Finish(parent);
+  return Status::OK();
+}
+
+void DirCapture::SettleCachedDir(const std::string& rel,
+                                 const std::optional<index::CachedDir>& now) {
+  auto it = dirs_before_.find(rel);
+  bool had = it != dirs_before_.end();
+  if (now && (!had || !(it->second == *now))) dir_cache_->Put(source_.name, rel, *now);
+  if (!now && had) dir_cache_->Delete(source_.name, rel);
+  if (had) dirs_before_.erase(it);
 }
 
 // Reads the file; if its size, mtime or ctime moved while we read, reads it
 // again, and after opts_.read_attempts keeps it as changed-while-read.
 // Stable when the content read is the file's as of one stable stamp. Runs
-// on any of the reading threads: touches nothing but *r and `stream`.
-void DirCapture::ReadFile(int dirfd, FileRead* r, ChunkStream& stream) const {
+// on a reading thread: touches nothing but *r (not r->dir) and `stream`.
+void DirCapture::ReadFile(FileRead* r, ChunkStream& stream) const {
   size_t slash = r->rel.rfind('/');
   std::string name = slash == std::string::npos ? r->rel : r->rel.substr(slash + 1);
   for (r->attempts = 1;; ++r->attempts) {
     struct stat before;
-    Result<fs::Fd> fd = fs::OpenFileAt(dirfd, name, &before);
+    Result<fs::Fd> fd = fs::OpenFileAt(r->dirfd, name, &before);
     if (fd.status().IsNotFound()) {
       r->found = false;
       return;

@@ -3,14 +3,17 @@
 // and storing each directory as a tree. A directory whose entries' lstat
 // and subtrees are what they were when its tree was last stored reuses that
 // tree from the directory cache (keyspace 'd') without describing its
-// entries again. Walks on one thread; reads a directory's changed files on
-// several (ParallelReads) and hands new chunks to an EncodePool. Not
-// thread-safe.
+// entries again. Walks on one thread, which hands changed files to a
+// ReadPool and goes on to the next directory; a directory's tree is stored
+// once its files and subdirectories are in (dir_work.h). New chunks go to
+// an EncodePool. Not thread-safe.
 #pragma once
 
 #include <sys/stat.h>
 
 #include <map>
+#include <memory>
+#include <unordered_map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +23,8 @@
 #include "engine/capture/dir_entries.h"
 #include "engine/capture/encode_pool.h"
 #include "engine/capture/glob.h"
-#include "engine/capture/parallel_reads.h"
+#include "engine/capture/dir_work.h"
+#include "engine/capture/read_pool.h"
 #include "engine/chunk/chunker.h"
 #include "engine/index/dir_cache.h"
 #include "engine/index/files_cache.h"
@@ -54,31 +58,22 @@ class DirCapture {
   uint64_t files_read() const { return files_read_; }
 
  private:
-  Result<ChunkId> CaptureDir(int dirfd, const std::string& rel);
-  Result<std::vector<DirEntry>> ListEntries(int dirfd, const std::string& rel);
-  Status CaptureSubdirs(int dirfd, const std::string& rel, std::vector<DirEntry>* entries);
+  PendingDir* NewDir(std::string rel, fs::Fd fd, PendingDir* parent, size_t slot);
+  Status Walk(PendingDir* d);
+  Status ListEntries(PendingDir* d);
+  Status WalkSubdirs(PendingDir* d);
   std::optional<ChunkId> Reuse(const std::string& rel, const ChunkId& digest,
                                const std::vector<DirEntry>& entries);
-  Result<bool> DescribeEntries(int dirfd, const std::string& rel,
-                               const std::vector<DirEntry>& entries, snapshot::Tree* tree);
+  Status Describe(PendingDir* d);
+  Status SubmitReads(PendingDir* d, std::vector<std::unique_ptr<FileRead>> reads);
   Status LookUpFiles(const std::string& rel, const std::vector<DirEntry>& entries,
                      std::vector<std::optional<index::CachedFile>>* hits);
-  // One file to read, and what reading it found.
-  struct FileRead {
-    size_t node = 0;  // its index in the tree being described
-    std::string rel;
-    uint64_t size = 0;  // as listed: the largest are read first
-    Status status;
-    bool found = true;  // false: deleted before it could be opened
-    bool stable = false;
-    int attempts = 0;
-    std::vector<ChunkId> content;
-    uint64_t bytes = 0;
-    struct stat after;
-  };
+  Status Collect(bool wait);
+  Status Apply(FileRead& r);
+  Status Finish(PendingDir* d);
+  Status Done(PendingDir* d, const ChunkId& tree);
   void CountFile(const snapshot::Node& node);
-  Result<bool> ReadFiles(int dirfd, std::vector<FileRead>* reads, snapshot::Tree* tree);
-  void ReadFile(int dirfd, FileRead* r, ChunkStream& stream) const;
+  void ReadFile(FileRead* r, ChunkStream& stream) const;
   Status FlushFilesCache(bool force);
   // Records what the directory cache holds for `rel` after this run
   // (nothing when `now` is empty) and forgets its loaded entry.
@@ -94,7 +89,6 @@ class DirCapture {
   const CaptureOptions& opts_;
   const DirectorySource& source_;
   CaptureProgress* progress_;
-  ParallelReads reads_;
   GlobSet excludes_;
   snapshot::SourceStats stats_;
   std::vector<std::string> warnings_;
@@ -107,6 +101,11 @@ class DirCapture {
   // passed: what is left when it ends is gone from the source.
   index::CachedDirs dirs_before_;
   uint64_t files_read_ = 0;
+  // Every directory walked and not yet stored; the root's tree once it is.
+  std::unordered_map<const PendingDir*, std::unique_ptr<PendingDir>> dirs_;
+  int reading_dirs_ = 0;  // directories with file reads in flight (each holds its fd)
+  std::optional<ChunkId> root_;
+  ReadPool reads_;  // after dirs_: its threads are joined before the directories go
 };
 
 }  // namespace snap::engine::capture

@@ -20,6 +20,7 @@
 #include "engine/index/dir_cache.h"
 #include "engine/index/gc_state.h"
 #include "engine/repository.h"
+#include "engine/restore.h"
 #include "tests/support/test_util.h"
 
 namespace snap::engine {
@@ -29,6 +30,11 @@ namespace fsys = std::filesystem;
 
 void Write(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 class DirCaptureTest : public ::testing::Test {
@@ -238,11 +244,14 @@ TEST_F(DirCaptureTest, EntriesOfRemovedDirectoriesAreDropped) {
   EXPECT_FALSE(Cached().count("a/b/c"));
 }
 
-// A directory's changed files are read on several threads at once. What
-// they store and the tree they describe must be those of a capture on one
-// thread: every chunk stored once even when two threads cut it at the same
-// moment (duplicate files), every file's chunks in order.
-TEST_F(DirCaptureTest, ParallelReadsStoreWhatASerialCaptureWould) {
+// Changed files are read on several threads at once while the walk goes
+// on to the next directories; a directory is stored once its files and
+// subdirectories are in, in whatever order they come. What they store and
+// the trees they describe must be those of a capture with one reader:
+// every chunk stored once even when two threads cut it at the same moment
+// (duplicate files), every file's chunks in order, every subdirectory's
+// tree in its parent.
+TEST_F(DirCaptureTest, ReadsAcrossDirectoriesStoreWhatACaptureWithOneReaderWould) {
   fsys::create_directories(Src("many"));
   std::mt19937_64 rng(7);
   auto random_text = [&](size_t n) {
@@ -257,16 +266,48 @@ TEST_F(DirCaptureTest, ParallelReadsStoreWhatASerialCaptureWould) {
     else Write(name, random_text(i % 5 == 0 ? (1u << 20) + rng() % (2u << 20) : rng() % 9000));
   }
   Write(Src("many/empty"), "");
-  // More files than one parallel round takes (256): read in slices.
+  // More files in one directory than the readers take at once (256).
   fsys::create_directories(Src("wide"));
   for (int i = 0; i < 300; ++i) Write(Src("wide/w" + std::to_string(i)), random_text(rng() % 300));
+  // More directories with files than may be read at once (64), each with a
+  // subdirectory; and a chain whose top holds a large file, so parents are
+  // stored after their children and children after their parents' walk.
+  for (int i = 0; i < 100; ++i) {
+    std::string d = "dirs/d" + std::to_string(i);
+    fsys::create_directories(Src(d + "/sub"));
+    Write(Src(d + "/a"), random_text(rng() % 2000));
+    Write(Src(d + "/sub/b"), i % 10 == 0 ? twin : random_text(rng() % 2000));
+  }
+  std::string chain = "chain";
+  for (int depth = 0; depth < 12; ++depth) {
+    fsys::create_directories(Src(chain));
+    Write(Src(chain + "/at" + std::to_string(depth)),
+          random_text(depth == 0 ? (4u << 20) : rng() % 5000));
+    chain += "/c";
+  }
   CaptureResult parallel = Snap("", 4);
-  EXPECT_EQ(parallel.files_read, 354u);
+  EXPECT_EQ(parallel.files_read, 354u + 200u + 12u);
   DropFilesCache();
   ASSERT_OK(index::DirCache(&repo_->kv()).Clear());
   CaptureResult serial = Snap("", 1);
   EXPECT_EQ(Root(serial), Root(parallel));
   EXPECT_EQ(serial.record.sources[0].stats.new_chunks, 0u) << "the parallel run stored them all";
+  // And what it stored restores to the source, file for file.
+  RestoreOptions ro;
+  ro.target = tmp_.Sub("out");
+  ASSERT_OK(Restore(*repo_, parallel.record, ro));
+  size_t files = 0;
+  for (const fsys::directory_entry& e : fsys::recursive_directory_iterator(Src())) {
+    std::string rel = fsys::relative(e.path(), Src()).string();
+    std::string back = tmp_.Sub("out/s/" + rel);
+    if (e.is_directory()) {
+      EXPECT_TRUE(fsys::is_directory(back)) << rel;
+    } else if (e.is_regular_file() && !e.is_symlink()) {
+      EXPECT_EQ(Read(e.path()), Read(back)) << rel;
+      files++;
+    }
+  }
+  EXPECT_EQ(files, parallel.files_read);
   Result<CheckReport> check = CheckRepository(*repo_, {.read_data = true});
   ASSERT_OK(check);
   EXPECT_TRUE(check->ok()) << (check->errors.empty() ? "" : check->errors[0]);

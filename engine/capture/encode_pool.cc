@@ -1,5 +1,7 @@
 #include "engine/capture/encode_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "engine/mem/huge_pages.h"
@@ -18,7 +20,11 @@ constexpr size_t kMinHugeCapacity = 4u << 20;
 EncodePool::EncodePool(const Repository* repo, repo::PackSink* sink, int threads,
                        size_t max_queued_bytes)
     : repo_(repo), sink_(sink), max_queued_bytes_(max_queued_bytes) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "snap-encode");
+      Work();
+    });
 }
 
 EncodePool::~EncodePool() {

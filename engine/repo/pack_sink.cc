@@ -1,5 +1,7 @@
 #include "engine/repo/pack_sink.h"
 
+#include <pthread.h>
+
 #include "engine/codec/crypto.h"
 #include "engine/mem/huge_pages.h"
 #include "engine/repository.h"
@@ -12,6 +14,8 @@ constexpr size_t kPackSlack = 1u << 20;
 constexpr size_t kPieceBytes = 4u << 20;
 constexpr size_t kMaxQueuedBytes = 2 * kPieceBytes;
 constexpr size_t kMaxSpareBuffers = 4;
+// Packs written and waiting for their commit before the writer waits.
+constexpr size_t kMaxWrittenPacks = 2;
 
 // Upper bounds of what an entry adds to a pack: its frame (header, refs,
 // payload, checksum) and its footer line; and the footer's fixed part.
@@ -25,7 +29,15 @@ size_t EntryBytes(const pack::EntryHeader& h, size_t payload) {
 
 }  // namespace
 
-PackSink::PackSink(Repository* repo) : repo_(repo), writer_thread_([this] { WriteQueued(); }) {}
+PackSink::PackSink(Repository* repo)
+    : repo_(repo), writer_thread_([this] {
+        pthread_setname_np(pthread_self(), "snap-packwrite");
+        WriteQueued();
+      }),
+      commit_thread_([this] {
+        pthread_setname_np(pthread_self(), "snap-packcommit");
+        CommitWritten();
+      }) {}
 
 // Pieces still queued are dropped (nothing was flushed: the caller failed);
 // a pack half written is removed with its upload.
@@ -36,7 +48,11 @@ PackSink::~PackSink() {
     queue_.clear();
   }
   queued_cv_.notify_all();
+  commit_cv_.notify_all();
+  written_cv_.notify_all();
   writer_thread_.join();
+  commit_thread_.join();
+  written_.clear();  // uploads never committed: their temp files go
 }
 
 // Its own lock: a claim must not wait while an entry is copied into a pack.
@@ -99,7 +115,9 @@ Result<ChunkId> PackSink::Put(pack::EntryKind kind, ByteSpan plain, std::vector<
 Status PackSink::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
   if (writer_ && writer_->entry_count() > 0 && failed_.ok()) QueueLastPiece(std::move(writer_));
-  written_cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || !failed_.ok(); });
+  written_cv_.wait(lock, [&] {
+    return (queue_.empty() && !writing_ && written_.empty() && !committing_) || !failed_.ok();
+  });
   return failed_;
 }
 
@@ -162,16 +180,48 @@ Status PackSink::WritePiece(Piece piece) {
   }
   if (!piece.last) return Status::OK();
 
-  index::PackId id = pack_hash_->Finish();
+  WrittenPack pack{std::move(upload_), pack_hash_->Finish(), std::move(piece.entries)};
   pack_hash_.reset();
-  std::unique_ptr<store::ObjectUpload> upload = std::move(upload_);
-  std::string key = Repository::PackKey(id);
-  Result<bool> put = upload->Commit(key);
+  std::unique_lock<std::mutex> lock(mu_);
+  written_cv_.wait(lock, [&] {
+    return written_.size() < kMaxWrittenPacks || stop_ || !failed_.ok();
+  });
+  if (stop_ || !failed_.ok()) return Status::OK();  // dropped with its temp file
+  written_.push_back(std::move(pack));
+  commit_cv_.notify_one();
+  return Status::OK();
+}
+
+void PackSink::CommitWritten() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    commit_cv_.wait(lock, [&] { return stop_ || !written_.empty(); });
+    if (stop_) return;
+    WrittenPack pack = std::move(written_.front());
+    written_.pop_front();
+    committing_ = true;
+    lock.unlock();
+    Status s = CommitPack(std::move(pack));
+    lock.lock();
+    committing_ = false;
+    if (!s.ok() && failed_.ok()) {
+      failed_ = s;
+      written_.clear();  // never committed: their temp files go
+    }
+    written_cv_.notify_all();
+  }
+}
+
+// Syncs and publishes the pack under its name, then indexes its entries
+// (DESIGN.md's order): only then may another writer find them.
+Status PackSink::CommitPack(WrittenPack pack) {
+  std::string key = Repository::PackKey(pack.id);
+  Result<bool> put = pack.upload->Commit(key);
   if (!put.ok()) return put.status();
-  SNAP_RETURN_IF_ERROR(repo_->chunk_index().AddPack(id, piece.entries).WithContext(key));
+  SNAP_RETURN_IF_ERROR(repo_->chunk_index().AddPack(pack.id, pack.entries).WithContext(key));
   packs_++;
   std::lock_guard<std::mutex> lock(claim_mu_);
-  for (const pack::PackEntry& e : piece.entries) claimed_.erase(e.id);
+  for (const pack::PackEntry& e : pack.entries) claimed_.erase(e.id);
   return Status::OK();
 }
 

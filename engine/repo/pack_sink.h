@@ -4,8 +4,9 @@
 // index in one batch. A pack goes to its temp file in pieces of ~4 MiB as
 // it fills, written by the sink's own thread: no pack is ever whole in
 // memory, and the threads that encode never wait on the disk (unless more
-// than two pieces are waiting). Until Flush() returns, entries added may
-// exist only in memory.
+// than two pieces are waiting). A written pack is committed (synced,
+// published, indexed) by a second thread while the writer goes on with the
+// next one. Until Flush() returns, entries added may exist only in memory.
 //
 // Thread-safe: several capture workers add concurrently.
 #pragma once
@@ -21,6 +22,7 @@
 
 #include "engine/chunk_id.h"
 #include "engine/codec/crypto.h"
+#include "engine/index/chunk_index.h"
 #include "engine/pack/pack_format.h"
 #include "engine/result.h"
 #include "engine/store/object_store.h"
@@ -65,6 +67,13 @@ class PackSink {
     std::vector<pack::PackEntry> entries;
   };
 
+  // A pack written whole, to be synced, published and indexed.
+  struct WrittenPack {
+    std::unique_ptr<store::ObjectUpload> upload;
+    index::PackId id;
+    std::vector<pack::PackEntry> entries;
+  };
+
   // REQUIRES: mu_ held.
   void QueuePiece(Piece piece);
   void QueueLastPiece(std::unique_ptr<pack::PackWriter> writer);
@@ -72,6 +81,9 @@ class PackSink {
   // The writer thread: writes queued pieces in order until stopped.
   void WriteQueued();
   Status WritePiece(Piece piece);  // on the writer thread only
+  // The commit thread: commits written packs in order until stopped.
+  void CommitWritten();
+  Status CommitPack(WrittenPack pack);
 
   Repository* repo_;
   std::mutex claim_mu_;
@@ -79,11 +91,14 @@ class PackSink {
 
   std::mutex mu_;
   std::condition_variable queued_cv_;  // the writer waits for pieces
-  std::condition_variable written_cv_;  // adders wait for room, Flush for the end
+  std::condition_variable written_cv_;  // adders wait for room, the writer for a commit slot, Flush for the end
+  std::condition_variable commit_cv_;   // the commit thread waits for packs
   std::unique_ptr<pack::PackWriter> writer_;  // guarded by mu_
   std::deque<Piece> queue_;                   // guarded by mu_
   size_t queued_bytes_ = 0;                   // guarded by mu_
   bool writing_ = false;  // a piece is being written; guarded by mu_
+  std::deque<WrittenPack> written_;  // guarded by mu_
+  bool committing_ = false;          // a pack is being committed; guarded by mu_
   bool stop_ = false;     // guarded by mu_
   std::vector<Buffer> spare_;  // written pieces' buffers for the next ones, guarded by mu_
   Status failed_;              // the first failed write; guarded by mu_
@@ -93,7 +108,8 @@ class PackSink {
   std::unique_ptr<store::ObjectUpload> upload_;
   std::optional<codec::Sha256Stream> pack_hash_;
   std::atomic<uint64_t> new_chunks_{0}, new_bytes_{0}, stored_bytes_{0}, packs_{0};
-  std::thread writer_thread_;  // last: starts once everything above exists
+  // Last: they start once everything above exists.
+  std::thread writer_thread_, commit_thread_;
 };
 
 }  // namespace snap::engine::repo

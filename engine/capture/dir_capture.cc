@@ -84,19 +84,18 @@ std::vector<std::string> CombinedExcludes(const CaptureOptions& o, const Directo
 
 }  // namespace
 
-DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
-                       const CaptureOptions& opts, const DirectorySource& source,
-                       CaptureProgress* progress, index::DirCacheUpdate* dir_cache)
+DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, ReadPool* reads,
+                       const CaptureOptions& opts, const DirectorySource& source, ReportFn report,
+                       index::DirCacheUpdate* dir_cache, const std::atomic<bool>* cancel)
     : repo_(repo),
       sink_(sink),
-      pool_(pool),
       opts_(opts),
       source_(source),
-      progress_(progress),
+      report_(std::move(report)),
+      cancel_(cancel),
       excludes_(CombinedExcludes(opts, source)),
       dir_cache_(dir_cache),
-      reads_(repo, sink, pool, repo->config().file_chunking, std::max(1, opts.workers),
-             [this](FileRead* r, ChunkStream& stream) { ReadFile(r, stream); }) {}
+      reads_(reads, [this](FileRead* r, ChunkStream& stream) { ReadFile(r, stream); }) {}
 
 Result<ChunkId> DirCapture::Run() {
   Result<fs::Fd> root = fs::OpenDirPath(source_.path);
@@ -145,8 +144,10 @@ PendingDir* DirCapture::NewDir(std::string rel, fs::Fd fd, PendingDir* parent, s
 // to the readers. Returns without waiting for them: `d` is stored when its
 // last file and subdirectory are in (Collect).
 Status DirCapture::Walk(PendingDir* d) {
+  if (cancel_->load(std::memory_order_relaxed))
+    return Status::Aborted("source " + source_.name + ": stopped, another source failed");
   stats_.dirs++;
-  progress_->dirs++;
+  progress_.dirs++;
   SNAP_RETURN_IF_ERROR(ListEntries(d));
   SNAP_RETURN_IF_ERROR(WalkSubdirs(d));
   // Hardlink groups are numbered across the whole source, so a tree holding
@@ -216,9 +217,9 @@ std::optional<ChunkId> DirCapture::Reuse(const std::string& rel, const ChunkId& 
     if (S_ISREG(e.st.st_mode)) {
       stats_.files++;
       stats_.bytes += static_cast<uint64_t>(e.st.st_size);
-      progress_->files++;
-      progress_->cached_files++;
-      progress_->bytes_total_seen += static_cast<uint64_t>(e.st.st_size);
+      progress_.files++;
+      progress_.cached_files++;
+      progress_.bytes_total_seen += static_cast<uint64_t>(e.st.st_size);
     } else if (!S_ISDIR(e.st.st_mode)) {
       stats_.others++;
     }
@@ -260,7 +261,7 @@ Status DirCapture::Describe(PendingDir* d) {
       CountFile(*node);
       if (hits[i]) {
         node->content = hits[i]->chunks;
-        progress_->cached_files++;
+        progress_.cached_files++;
         Report(path);
       } else {
         auto& r = reads.emplace_back(std::make_unique<FileRead>());
@@ -311,8 +312,8 @@ Status DirCapture::SubmitReads(PendingDir* d, std::vector<std::unique_ptr<FileRe
 void DirCapture::CountFile(const snapshot::Node& node) {
   stats_.files++;
   stats_.bytes += node.size;
-  progress_->files++;
-  progress_->bytes_total_seen += node.size;
+  progress_.files++;
+  progress_.bytes_total_seen += node.size;
 }
 
 // Applies the reads the readers finished; with `wait`, waits for one.
@@ -324,9 +325,11 @@ Status DirCapture::Collect(bool wait) {
 // Records what reading one file found in its directory's tree, and stores
 // the directory when that was the last thing it waited for.
 Status DirCapture::Apply(FileRead& r) {
+  new_chunks_ += r.new_chunks;
+  new_bytes_ += r.new_bytes;
   SNAP_RETURN_IF_ERROR(r.status);
   PendingDir* d = r.dir;
-  progress_->bytes_read += r.bytes;
+  progress_.bytes_read += r.bytes;
   if (!r.found) {  // deleted: keep metadata, no content
     d->complete = false;
   } else {
@@ -501,9 +504,9 @@ std::string DirCapture::Display(const std::string& rel) const {
 }
 
 void DirCapture::Report(const std::string& rel) {
-  if (!opts_.progress) return;
-  progress_->current = source_.name + "/" + rel;
-  opts_.progress(*progress_);
+  if (!report_) return;
+  progress_.current = source_.name + "/" + rel;
+  report_(progress_);
 }
 
 }  // namespace snap::engine::capture

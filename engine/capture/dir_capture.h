@@ -11,6 +11,8 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -21,7 +23,6 @@
 #include "engine/capture.h"
 #include "engine/capture/chunk_stream.h"
 #include "engine/capture/dir_entries.h"
-#include "engine/capture/encode_pool.h"
 #include "engine/capture/glob.h"
 #include "engine/capture/dir_work.h"
 #include "engine/capture/read_pool.h"
@@ -35,13 +36,17 @@ namespace snap::engine::capture {
 
 class DirCapture {
  public:
+  // Reports this source's progress so far (with opts.progress set).
+  using ReportFn = std::function<void(const CaptureProgress&)>;
+
   // Run adds to *dir_cache what brings the directory cache of this source
   // up to this run (entries of the directories it holds now, none of the
   // others). Write it only once the snapshot is committed: an entry claims
-  // that every chunk below its tree is stored.
-  DirCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool, const CaptureOptions& opts,
-             const DirectorySource& source, CaptureProgress* progress,
-             index::DirCacheUpdate* dir_cache);
+  // that every chunk below its tree is stored. Run stops (Aborted) once
+  // *cancel is set: another source failed.
+  DirCapture(Repository* repo, repo::PackSink* sink, ReadPool* reads, const CaptureOptions& opts,
+             const DirectorySource& source, ReportFn report, index::DirCacheUpdate* dir_cache,
+             const std::atomic<bool>* cancel);
 
   // Captures the source; returns the ID of its wrapper tree (one directory
   // node named after the source whose subtree is the content).
@@ -50,8 +55,8 @@ class DirCapture {
   // Stats with the chunks this source added.
   snapshot::SourceStats stats() const {
     snapshot::SourceStats s = stats_;
-    s.new_chunks = reads_.new_chunks();
-    s.new_bytes = reads_.new_bytes();
+    s.new_chunks = new_chunks_;
+    s.new_bytes = new_bytes_;
     return s;
   }
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -85,10 +90,11 @@ class DirCapture {
 
   Repository* repo_;
   repo::PackSink* sink_;
-  EncodePool* pool_;
   const CaptureOptions& opts_;
   const DirectorySource& source_;
-  CaptureProgress* progress_;
+  ReportFn report_;
+  const std::atomic<bool>* cancel_;
+  CaptureProgress progress_;
   GlobSet excludes_;
   snapshot::SourceStats stats_;
   std::vector<std::string> warnings_;
@@ -101,11 +107,12 @@ class DirCapture {
   // passed: what is left when it ends is gone from the source.
   index::CachedDirs dirs_before_;
   uint64_t files_read_ = 0;
+  uint64_t new_chunks_ = 0, new_bytes_ = 0;
   // Every directory walked and not yet stored; the root's tree once it is.
   std::unordered_map<const PendingDir*, std::unique_ptr<PendingDir>> dirs_;
   int reading_dirs_ = 0;  // directories with file reads in flight (each holds its fd)
   std::optional<ChunkId> root_;
-  ReadPool reads_;  // after dirs_: its threads are joined before the directories go
+  ReadPool::Client reads_;  // after dirs_: its reads end before the directories go
 };
 
 }  // namespace snap::engine::capture

@@ -313,5 +313,60 @@ TEST_F(DirCaptureTest, ReadsAcrossDirectoriesStoreWhatACaptureWithOneReaderWould
   EXPECT_TRUE(check->ok()) << (check->errors.empty() ? "" : check->errors[0]);
 }
 
+// Directory sources are captured two at a time through one pool of
+// readers. Each must come out as it would alone, with its directory cache
+// written, and the progress reported must add up over all of them.
+TEST_F(DirCaptureTest, SourcesCapturedAtOnceComeOutAsEachWouldAlone) {
+  std::string other = tmp_.Sub("other");
+  fsys::create_directories(other + "/x/y");
+  for (int i = 0; i < 50; ++i) Write(other + "/x/f" + std::to_string(i), std::string(100 + i, 'q'));
+  Write(other + "/x/y/z", "zed");
+  Settle();
+  CaptureOptions opts;
+  // Three: the third waits for a free slot.
+  opts.sources = {{"s", Src(), {}}, {"t", other, {}}, {"u", Src("a"), {}}};
+  opts.host = "h";
+  uint64_t files_reported = 0;
+  opts.progress = [&](const CaptureProgress& p) { files_reported = std::max(files_reported, p.files); };
+  Result<CaptureResult> together = TakeSnapshot(*repo_, opts);
+  ASSERT_OK(together);
+  EXPECT_EQ(files_reported, 5u + 51u + 3u);
+  for (const char* name : {"s", "t"}) {
+    index::CachedDirs dirs;
+    ASSERT_OK(index::DirCache(&repo_->kv()).Load(name, &dirs));
+    EXPECT_FALSE(dirs.empty()) << name;
+  }
+  DropFilesCache();
+  ASSERT_OK(index::DirCache(&repo_->kv()).Clear());
+  for (const DirectorySource& src : opts.sources) {
+    CaptureOptions one = opts;
+    one.sources = {src};
+    one.progress = nullptr;
+    Result<CaptureResult> alone = TakeSnapshot(*repo_, one);
+    ASSERT_OK(alone);
+    const snapshot::SourceRecord* got = together->record.FindSource(src.name);
+    ASSERT_NE(got, nullptr) << src.name;
+    EXPECT_EQ(got->root, Root(*alone)) << src.name;
+    EXPECT_EQ(got->stats.files, alone->record.sources[0].stats.files) << src.name;
+  }
+}
+
+// A source that fails stops the others and fails the snapshot with its own
+// error; nothing is committed.
+TEST_F(DirCaptureTest, AFailingSourceFailsTheSnapshotWithItsOwnError) {
+  for (int i = 0; i < 200; ++i) fsys::create_directories(Src("wide/d" + std::to_string(i)));
+  CaptureOptions opts;
+  opts.sources = {{"s", Src(), {}}, {"gone", tmp_.Sub("missing"), {}}};
+  opts.host = "h";
+  Result<CaptureResult> r = TakeSnapshot(*repo_, opts);
+  ASSERT_FALSE(r.ok());
+  std::string msg = r.status().ToString();
+  EXPECT_NE(msg.find("source gone"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("missing"), std::string::npos) << msg;
+  Result<std::vector<Repository::SnapshotInfo>> all = repo_->ListSnapshots();
+  ASSERT_OK(all);
+  EXPECT_TRUE(all->empty());
+}
+
 }  // namespace
 }  // namespace snap::engine

@@ -48,6 +48,7 @@ struct FileRead {
   int attempts = 0;
   std::vector<ChunkId> content;
   uint64_t bytes = 0;
+  uint64_t new_chunks = 0, new_bytes = 0;  // what it added to the repository
   struct stat after {};
 };
 

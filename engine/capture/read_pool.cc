@@ -2,11 +2,12 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 namespace snap::engine::capture {
 
 ReadPool::ReadPool(Repository* repo, repo::PackSink* sink, EncodePool* pool,
-                   const chunk::ChunkerParams& params, int threads, ReadFn read)
-    : read_(std::move(read)) {
+                   const chunk::ChunkerParams& params, int threads) {
   for (int i = 0; i < std::max(1, threads); ++i)
     streams_.push_back(std::make_unique<ChunkStream>(repo, sink, pool, params));
   for (size_t i = 0; i < streams_.size(); ++i)
@@ -20,26 +21,33 @@ ReadPool::~ReadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    queue_.clear();
   }
   work_cv_.notify_all();
   for (std::thread& t : threads_) t.join();
 }
 
-void ReadPool::Submit(std::vector<std::unique_ptr<FileRead>> reads) {
+ReadPool::Client::~Client() {
+  std::unique_lock<std::mutex> lock(pool_->mu_);
+  auto& q = pool_->queue_;
+  q.erase(std::remove_if(q.begin(), q.end(), [&](const auto& job) { return job.first == this; }),
+          q.end());
+  done_cv_.wait(lock, [&] { return running_ == 0; });
+}
+
+void ReadPool::Client::Submit(std::vector<std::unique_ptr<FileRead>> reads) {
   if (reads.empty()) return;
   in_flight_ += reads.size();
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (std::unique_ptr<FileRead>& r : reads) queue_.push_back(std::move(r));
+    std::lock_guard<std::mutex> lock(pool_->mu_);
+    for (std::unique_ptr<FileRead>& r : reads) pool_->queue_.emplace_back(this, std::move(r));
   }
-  if (reads.size() == 1) work_cv_.notify_one();
-  else work_cv_.notify_all();
+  if (reads.size() == 1) pool_->work_cv_.notify_one();
+  else pool_->work_cv_.notify_all();
 }
 
-std::vector<std::unique_ptr<FileRead>> ReadPool::Collect(bool wait) {
+std::vector<std::unique_ptr<FileRead>> ReadPool::Client::Collect(bool wait) {
   std::vector<std::unique_ptr<FileRead>> out;
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(pool_->mu_);
   if (wait && in_flight_ > 0) done_cv_.wait(lock, [&] { return !done_.empty(); });
   out.swap(done_);
   in_flight_ -= out.size();
@@ -47,31 +55,24 @@ std::vector<std::unique_ptr<FileRead>> ReadPool::Collect(bool wait) {
 }
 
 void ReadPool::Work(size_t stream) {
+  ChunkStream& s = *streams_[stream];
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
     if (stop_) return;
-    std::unique_ptr<FileRead> r = std::move(queue_.front());
+    auto [client, r] = std::move(queue_.front());
     queue_.pop_front();
+    client->running_++;
     lock.unlock();
-    read_(r.get(), *streams_[stream]);
+    uint64_t chunks = s.new_chunks(), bytes = s.new_bytes();
+    client->read_(r.get(), s);
+    r->new_chunks = s.new_chunks() - chunks;
+    r->new_bytes = s.new_bytes() - bytes;
     lock.lock();
-    bool first = done_.empty();
-    done_.push_back(std::move(r));
-    if (first) done_cv_.notify_one();
+    client->running_--;
+    client->done_.push_back(std::move(r));
+    client->done_cv_.notify_all();  // Collect, or the destructor
   }
-}
-
-uint64_t ReadPool::new_chunks() const {
-  uint64_t n = 0;
-  for (const auto& s : streams_) n += s->new_chunks();
-  return n;
-}
-
-uint64_t ReadPool::new_bytes() const {
-  uint64_t n = 0;
-  for (const auto& s : streams_) n += s->new_bytes();
-  return n;
 }
 
 }  // namespace snap::engine::capture

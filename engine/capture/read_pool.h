@@ -1,8 +1,8 @@
 // ReadPool: threads that read files through their own ChunkStreams (read,
 // cut, hash: the capture's per-byte serial part; the EncodePool behind the
-// streams is shared), one read after the other, whatever directory it
-// belongs to, while the walk goes on. The walk submits reads and collects
-// the finished ones; both from one thread.
+// streams is shared), one read after the other, whatever directory or
+// source it belongs to, while the walks go on. Each walk submits its reads
+// and collects the finished ones through its own Client, from one thread.
 #pragma once
 
 #include <condition_variable>
@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/capture/chunk_stream.h"
@@ -20,36 +21,45 @@ namespace snap::engine::capture {
 
 class ReadPool {
  public:
+  // Runs on the pool's threads: must touch nothing but the read and the
+  // stream.
   using ReadFn = std::function<void(FileRead*, ChunkStream&)>;
 
-  // `read` runs on the pool's threads: it must touch nothing but the read
-  // and the stream.
+  class Client {
+   public:
+    Client(ReadPool* pool, ReadFn read) : pool_(pool), read_(std::move(read)) {}
+    ~Client();  // drops its queued reads, waits for its running ones
+
+    // Queues the reads, in order (one wake-up for a directory's files).
+    void Submit(std::vector<std::unique_ptr<FileRead>> reads);
+    // The reads finished since the last call, in no particular order. With
+    // `wait`, waits for one unless none is in flight.
+    std::vector<std::unique_ptr<FileRead>> Collect(bool wait);
+    // Submitted and not yet collected.
+    size_t in_flight() const { return in_flight_; }
+
+   private:
+    friend class ReadPool;
+    ReadPool* pool_;
+    ReadFn read_;
+    size_t in_flight_ = 0;                         // the owner's
+    std::vector<std::unique_ptr<FileRead>> done_;  // guarded by pool_->mu_
+    int running_ = 0;                              // guarded by pool_->mu_
+    std::condition_variable done_cv_;
+  };
+
   ReadPool(Repository* repo, repo::PackSink* sink, EncodePool* pool,
-           const chunk::ChunkerParams& params, int threads, ReadFn read);
-  ~ReadPool();  // lets the running reads end; drops the queued ones
-
-  // Queues the reads, in order (one wake-up for a directory's files).
-  void Submit(std::vector<std::unique_ptr<FileRead>> reads);
-  // The reads finished since the last call, in no particular order. With
-  // `wait`, waits for one unless none is in flight.
-  std::vector<std::unique_ptr<FileRead>> Collect(bool wait);
-  // Submitted and not yet collected.
-  size_t in_flight() const { return in_flight_; }
-
-  uint64_t new_chunks() const;
-  uint64_t new_bytes() const;
+           const chunk::ChunkerParams& params, int threads);
+  ~ReadPool();  // REQUIRES: every Client is gone
 
  private:
   void Work(size_t stream);
 
-  ReadFn read_;
   std::vector<std::unique_ptr<ChunkStream>> streams_;
-  size_t in_flight_ = 0;  // the caller's
   std::mutex mu_;
-  std::condition_variable work_cv_, done_cv_;
-  std::deque<std::unique_ptr<FileRead>> queue_;  // guarded by mu_
-  std::vector<std::unique_ptr<FileRead>> done_;  // guarded by mu_
-  bool stop_ = false;                            // guarded by mu_
+  std::condition_variable work_cv_;
+  std::deque<std::pair<Client*, std::unique_ptr<FileRead>>> queue_;  // guarded by mu_
+  bool stop_ = false;                                                // guarded by mu_
   std::vector<std::thread> threads_;
 };
 

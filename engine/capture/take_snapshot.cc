@@ -6,14 +6,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "engine/capture.h"
 #include "engine/capture/dir_capture.h"
 #include "engine/capture/dump_capture.h"
 #include "engine/capture/encode_pool.h"
+#include "engine/capture/read_pool.h"
 #include "engine/exec/subprocess.h"
 #include "engine/gc/lock.h"
 
@@ -23,6 +27,8 @@ namespace {
 // Plaintext waiting for the encode workers: enough to keep them busy
 // through a large chunk, small enough for the peak RSS budget.
 constexpr size_t kMaxQueuedBytes = 8u << 20;
+// Directory sources captured at once.
+constexpr size_t kMaxSourcesAtOnce = 2;
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -101,8 +107,7 @@ class Capturer {
  private:
   Status CaptureAll(capture::EncodePool* pool) {
     for (const DumpSource& d : opts_.dumps) SNAP_RETURN_IF_ERROR(CaptureDump(pool, d));
-    for (const DirectorySource& s : opts_.sources) SNAP_RETURN_IF_ERROR(CaptureDir(pool, s));
-    return Status::OK();
+    return CaptureDirs(pool);
   }
 
   Status CaptureDump(capture::EncodePool* pool, const DumpSource& d) {
@@ -126,21 +131,87 @@ class Capturer {
     return Status::OK();
   }
 
-  Status CaptureDir(capture::EncodePool* pool, const DirectorySource& src) {
-    capture::DirCapture dc(&repo_, &sink_, pool, opts_, src, &progress_, &dir_cache_);
-    snapshot::SourceRecord sr;
+  // One directory source's capture.
+  struct DirRun {
+    Status status;
+    snapshot::SourceRecord record;
+    std::vector<std::string> warnings;
+    uint64_t files_read = 0;
+    index::DirCacheUpdate dir_cache;
+    CaptureProgress progress;  // as last reported, guarded by progress_mu_
+  };
+
+  // Captures the directory sources, kMaxSourcesAtOnce at a time, through
+  // one pool of readers: one source's slow part (the disk writes of a
+  // media tree) overlaps another's busy one. The first source to fail
+  // stops the others; its error is the run's.
+  Status CaptureDirs(capture::EncodePool* pool) {
+    size_t n = opts_.sources.size();
+    if (n == 0) return Status::OK();
+    capture::ReadPool reads(&repo_, &sink_, pool, repo_.config().file_chunking,
+                            std::max(1, opts_.workers));
+    std::vector<DirRun> runs(n);
+    std::atomic<size_t> next{0};
+    std::atomic<bool> cancel{false};
+    std::atomic<size_t> failed{n};
+    auto work = [&] {
+      for (size_t i = next++; i < n; i = next++) {
+        runs[i].status = CaptureDir(&reads, i, &cancel, &runs);
+        size_t none = n;
+        if (!runs[i].status.ok() && failed.compare_exchange_strong(none, i)) cancel = true;
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (size_t k = 1; k < std::min(n, kMaxSourcesAtOnce); ++k) helpers.emplace_back(work);
+    work();
+    for (std::thread& t : helpers) t.join();
+    if (failed < n) return runs[failed].status;
+    for (DirRun& run : runs) {
+      result_->files_read += run.files_read;
+      dir_cache_.Append(run.dir_cache);
+      Add(std::move(run.record), run.warnings);
+    }
+    return Status::OK();
+  }
+
+  Status CaptureDir(capture::ReadPool* reads, size_t i, const std::atomic<bool>* cancel,
+                    std::vector<DirRun>* runs) {
+    const DirectorySource& src = opts_.sources[i];
+    DirRun& run = (*runs)[i];
+    capture::DirCapture::ReportFn report;
+    if (opts_.progress) {
+      report = [this, i, runs](const CaptureProgress& p) { Report(*runs, i, p); };
+    }
+    capture::DirCapture dc(&repo_, &sink_, reads, opts_, src, report, &run.dir_cache, cancel);
+    snapshot::SourceRecord& sr = run.record;
     sr.name = src.name;
     sr.kind = snapshot::SourceKind::kDirectory;
     sr.path = src.path;
     sr.start_ns = NowNs();
     SNAP_ASSIGN_OR_RETURN(sr.root, dc.Run());
-    SNAP_RETURN_IF_ERROR(pool->Drain());
     sr.end_ns = NowNs();
     sr.stats = dc.stats();
     sr.notes = dc.warnings();
-    result_->files_read += dc.files_read();
-    Add(std::move(sr), dc.warnings());
+    run.warnings = dc.warnings();
+    run.files_read = dc.files_read();
     return Status::OK();
+  }
+
+  // Reports the whole capture's progress: the dumps' and every source's,
+  // one call at a time.
+  void Report(std::vector<DirRun>& runs, size_t i, const CaptureProgress& p) {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    runs[i].progress = p;
+    CaptureProgress total = progress_;
+    for (const DirRun& r : runs) {
+      total.files += r.progress.files;
+      total.dirs += r.progress.dirs;
+      total.bytes_read += r.progress.bytes_read;
+      total.bytes_total_seen += r.progress.bytes_total_seen;
+      total.cached_files += r.progress.cached_files;
+    }
+    total.current = p.current;
+    opts_.progress(total);
   }
 
   void Add(snapshot::SourceRecord sr, const std::vector<std::string>& warnings) {
@@ -153,7 +224,8 @@ class Capturer {
   const ParentStreams& parents_;
   CaptureResult* result_;
   repo::PackSink sink_;
-  CaptureProgress progress_;
+  CaptureProgress progress_;  // the dumps'
+  std::mutex progress_mu_;
   index::DirCacheUpdate dir_cache_;
 
  public:

@@ -75,6 +75,11 @@ void DirCacheUpdate::Delete(std::string_view source, std::string_view path) {
   changes_++;
 }
 
+void DirCacheUpdate::Append(const DirCacheUpdate& other) {
+  log_.insert(log_.end(), other.log_.begin(), other.log_.end());
+  changes_ += other.changes_;
+}
+
 Status DirCacheUpdate::WriteTo(KvStore* kv) const {
   codec::Decoder dec(log_);
   WriteBatch batch;

@@ -52,6 +52,8 @@ class DirCacheUpdate {
  public:
   void Put(std::string_view source, std::string_view path, const CachedDir& dir);
   void Delete(std::string_view source, std::string_view path);
+  // Adds `other`'s changes after these (another source's).
+  void Append(const DirCacheUpdate& other);
   bool empty() const { return changes_ == 0; }
   size_t size() const { return changes_; }
   // Applies the changes in order, a few thousand per batch. Each entry

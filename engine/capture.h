@@ -52,7 +52,8 @@ struct CaptureOptions {
   std::optional<int64_t> time_ns;
   int read_attempts = 3;              // reads of a file that keeps changing
   int workers = 2;                    // compression/sealing threads
-  // Called often from the capture thread; must be cheap.
+  // Called often, one call at a time (from the thread of whichever source
+  // reports); must be cheap.
   std::function<void(const CaptureProgress&)> progress;
 };
 

@@ -98,6 +98,8 @@ DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, ReadPool* reads,
       reads_(reads, [this](FileRead* r, ChunkStream& stream) { ReadFile(r, stream); }) {}
 
 Result<ChunkId> DirCapture::Run() {
+  if (cancel_->load(std::memory_order_relaxed))
+    return Status::Aborted("source " + source_.name + ": not started, another source failed");
   Result<fs::Fd> root = fs::OpenDirPath(source_.path);
   if (!root.ok())
     return root.status().WithContext("source " + source_.name + " (" + source_.path + ")");
@@ -237,7 +239,7 @@ Status DirCapture::Describe(PendingDir* d) {
   std::vector<std::optional<index::CachedFile>> hits;
   SNAP_RETURN_IF_ERROR(LookUpFiles(d->rel, d->entries, &hits));
   snapshot::Tree& tree = d->tree;
-  std::vector<std::unique_ptr<FileRead>> reads;
+  std::vector<ToRead> reads;  // small: a huge directory's FileReads come a slice at a time
   for (size_t i = 0; i < d->entries.size(); ++i) {
     const DirEntry& e = d->entries[i];
     if (e.gone) {
@@ -264,12 +266,7 @@ Status DirCapture::Describe(PendingDir* d) {
         progress_.cached_files++;
         Report(path);
       } else {
-        auto& r = reads.emplace_back(std::make_unique<FileRead>());
-        r->dir = d;
-        r->dirfd = d->fd.get();
-        r->node = tree.nodes.size();
-        r->rel = std::move(path);
-        r->size = node->size;
+        reads.push_back({tree.nodes.size(), node->size});
       }
     } else {
       stats_.others++;
@@ -284,9 +281,9 @@ Status DirCapture::Describe(PendingDir* d) {
 // keep every reader busy to the end), and marks `d` described. Waits while
 // kMaxReadsInFlight reads or kMaxReadingDirs directories are in flight, so
 // memory and open descriptors stay bounded whatever the tree.
-Status DirCapture::SubmitReads(PendingDir* d, std::vector<std::unique_ptr<FileRead>> reads) {
+Status DirCapture::SubmitReads(PendingDir* d, std::vector<ToRead> reads) {
   std::stable_sort(reads.begin(), reads.end(),
-                   [](const auto& a, const auto& b) { return a->size > b->size; });
+                   [](const ToRead& a, const ToRead& b) { return a.size > b.size; });
   d->waiting += static_cast<int>(reads.size());
   d->reading = static_cast<int>(reads.size());
   if (!reads.empty()) {
@@ -299,7 +296,14 @@ Status DirCapture::SubmitReads(PendingDir* d, std::vector<std::unique_ptr<FileRe
     size_t n = std::min(reads.size() - next, kMaxReadsInFlight - reads_.in_flight());
     std::vector<std::unique_ptr<FileRead>> slice;
     slice.reserve(n);
-    for (size_t k = 0; k < n; ++k) slice.push_back(std::move(reads[next + k]));
+    for (size_t k = 0; k < n; ++k) {
+      auto& r = slice.emplace_back(std::make_unique<FileRead>());
+      r->dir = d;
+      r->dirfd = d->fd.get();
+      r->node = reads[next + k].node;
+      r->rel = Join(d->rel, d->tree.nodes[r->node].name);
+      r->size = reads[next + k].size;
+    }
     reads_.Submit(std::move(slice));
     next += n;
   }

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <string>
 #include <utility>
@@ -70,7 +71,11 @@ class DirCapture {
   std::optional<ChunkId> Reuse(const std::string& rel, const ChunkId& digest,
                                const std::vector<DirEntry>& entries);
   Status Describe(PendingDir* d);
-  Status SubmitReads(PendingDir* d, std::vector<std::unique_ptr<FileRead>> reads);
+  struct ToRead {
+    size_t node;    // in d->tree
+    uint64_t size;  // as listed
+  };
+  Status SubmitReads(PendingDir* d, std::vector<ToRead> reads);
   Status LookUpFiles(const std::string& rel, const std::vector<DirEntry>& entries,
                      std::vector<std::optional<index::CachedFile>>* hits);
   Status Collect(bool wait);

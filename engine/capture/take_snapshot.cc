@@ -155,7 +155,7 @@ class Capturer {
     std::atomic<bool> cancel{false};
     std::atomic<size_t> failed{n};
     auto work = [&] {
-      for (size_t i = next++; i < n; i = next++) {
+      for (size_t i = next++; i < n && !cancel; i = next++) {
         runs[i].status = CaptureDir(&reads, i, &cancel, &runs);
         size_t none = n;
         if (!runs[i].status.ok() && failed.compare_exchange_strong(none, i)) cancel = true;
@@ -165,7 +165,7 @@ class Capturer {
     for (size_t k = 1; k < std::min(n, kMaxSourcesAtOnce); ++k) helpers.emplace_back(work);
     work();
     for (std::thread& t : helpers) t.join();
-    if (failed < n) return runs[failed].status;
+    if (size_t f = failed; f < n) return runs[f].status;
     for (DirRun& run : runs) {
       result_->files_read += run.files_read;
       dir_cache_.Append(run.dir_cache);

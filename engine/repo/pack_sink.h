@@ -91,7 +91,8 @@ class PackSink {
 
   std::mutex mu_;
   std::condition_variable queued_cv_;  // the writer waits for pieces
-  std::condition_variable written_cv_;  // adders wait for room, the writer for a commit slot, Flush for the end
+  // Adders wait on it for room, the writer for a commit slot, Flush for the end.
+  std::condition_variable written_cv_;
   std::condition_variable commit_cv_;   // the commit thread waits for packs
   std::unique_ptr<pack::PackWriter> writer_;  // guarded by mu_
   std::deque<Piece> queue_;                   // guarded by mu_

@@ -110,6 +110,7 @@ Result<ChunkId> DirCapture::Run() {
   // commit: this process holds the index.
   SNAP_ASSIGN_OR_RETURN(gc_applied_, index::GcState(&repo_->kv()).Applied());
   SNAP_RETURN_IF_ERROR(index::DirCache(&repo_->kv()).Load(source_.name, &dirs_before_));
+  SNAP_ASSIGN_OR_RETURN(files_cached_, repo_->files_cache().HasEntries(source_.name));
   settled_before_ns_ = NowNs() - kSettledNs;
   SNAP_RETURN_IF_ERROR(Walk(NewDir("", std::move(*root), nullptr, 0)));
   while (reads_.in_flight() > 0) SNAP_RETURN_IF_ERROR(Collect(true));
@@ -446,6 +447,8 @@ void DirCapture::ReadFile(FileRead* r, ChunkStream& stream) const {
 // chunk-index MultiGet per directory).
 Status DirCapture::LookUpFiles(const std::string& rel, const std::vector<DirEntry>& entries,
                                std::vector<std::optional<index::CachedFile>>* hits) {
+  hits->assign(entries.size(), std::nullopt);
+  if (!files_cached_) return Status::OK();
   std::vector<std::string> paths;
   std::vector<size_t> which;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -453,7 +456,6 @@ Status DirCapture::LookUpFiles(const std::string& rel, const std::vector<DirEntr
     paths.push_back(Join(rel, entries[i].name));
     which.push_back(i);
   }
-  hits->assign(entries.size(), std::nullopt);
   if (paths.empty()) return Status::OK();
   std::vector<std::optional<index::CachedFile>> cached;
   SNAP_RETURN_IF_ERROR(repo_->files_cache().Lookup(source_.name, paths, &cached));

@@ -105,6 +105,7 @@ class DirCapture {
   std::vector<std::string> warnings_;
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> hardlinks_;  // (dev, ino) -> group
   index::WriteBatch files_cache_batch_;
+  bool files_cached_ = true;       // the files cache holds any file of this source
   std::string gc_applied_;         // GcState::Applied() during this run
   int64_t settled_before_ns_ = 0;  // cache no directory with a newer ctime
   index::DirCacheUpdate* dir_cache_;

@@ -100,9 +100,9 @@ void EncodePool::Recycle(Buffer plain) {
 
 Status EncodePool::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
-  ++waiters_;
-  space_cv_.wait(lock, [&] { return jobs_.empty() && busy_ == 0; });
-  --waiters_;
+  ++drainers_;
+  idle_cv_.wait(lock, [&] { return jobs_.empty() && busy_ == 0; });
+  --drainers_;
   return error_;
 }
 
@@ -128,8 +128,12 @@ void EncodePool::Work() {
     Recycle(std::move(job.plain));
     --busy_;
     if (!s.ok() && error_.ok()) error_ = s;
-    // The producer waits for room or for the drain; wake it only then.
-    if (waiters_ > 0) space_cv_.notify_all();
+    // Producers are woken once half the queue is free rather than per job:
+    // a reader woken for every small chunk encoded would block again at
+    // once, two switches per chunk. Drain is woken once all is encoded.
+    if (waiters_ > 0 && (jobs_.empty() || !error_.ok() || queued_bytes_ <= max_queued_bytes_ / 2))
+      space_cv_.notify_all();
+    if (drainers_ > 0 && jobs_.empty() && busy_ == 0) idle_cv_.notify_all();
   }
 }
 

@@ -52,7 +52,8 @@ class EncodePool {
   size_t max_queued_bytes_;
   std::mutex mu_;
   std::condition_variable work_cv_;   // workers wait for jobs
-  std::condition_variable space_cv_;  // Submit and Drain wait for room or idleness
+  std::condition_variable space_cv_;  // Submit waits for room
+  std::condition_variable idle_cv_;   // Drain waits for idleness
   void Recycle(Buffer plain);  // REQUIRES: mu_ held
 
   std::deque<Job> jobs_;      // guarded by mu_
@@ -62,6 +63,7 @@ class EncodePool {
   int busy_ = 0;              // guarded by mu_
   int idle_ = 0;              // workers waiting on work_cv_, guarded by mu_
   int waiters_ = 0;           // threads waiting on space_cv_, guarded by mu_
+  int drainers_ = 0;          // threads waiting on idle_cv_, guarded by mu_
   bool stop_ = false;         // guarded by mu_
   Status error_;              // guarded by mu_
   std::vector<std::thread> threads_;

@@ -31,6 +31,7 @@ ReadPool::Client::~Client() {
   auto& q = pool_->queue_;
   q.erase(std::remove_if(q.begin(), q.end(), [&](const auto& job) { return job.first == this; }),
           q.end());
+  closing_ = true;
   done_cv_.wait(lock, [&] { return running_ == 0; });
 }
 
@@ -48,7 +49,11 @@ void ReadPool::Client::Submit(std::vector<std::unique_ptr<FileRead>> reads) {
 std::vector<std::unique_ptr<FileRead>> ReadPool::Client::Collect(bool wait) {
   std::vector<std::unique_ptr<FileRead>> out;
   std::unique_lock<std::mutex> lock(pool_->mu_);
-  if (wait && in_flight_ > 0) done_cv_.wait(lock, [&] { return !done_.empty(); });
+  if (wait && in_flight_ > 0) {
+    wanted_ = std::min(in_flight_, kCollectBatch);
+    done_cv_.wait(lock, [&] { return done_.size() >= wanted_; });
+    wanted_ = 0;
+  }
   out.swap(done_);
   in_flight_ -= out.size();
   return out;
@@ -71,7 +76,10 @@ void ReadPool::Work(size_t stream) {
     lock.lock();
     client->running_--;
     client->done_.push_back(std::move(r));
-    client->done_cv_.notify_all();  // Collect, or the destructor
+    // Collect once its batch is in; the destructor once nothing runs.
+    if ((client->wanted_ > 0 && client->done_.size() >= client->wanted_) ||
+        (client->closing_ && client->running_ == 0))
+      client->done_cv_.notify_all();
   }
 }
 

@@ -33,8 +33,10 @@ class ReadPool {
     // Queues the reads, in order (one wake-up for a directory's files).
     void Submit(std::vector<std::unique_ptr<FileRead>> reads);
     // The reads finished since the last call, in no particular order. With
-    // `wait`, waits for one unless none is in flight.
+    // `wait`, waits for some unless none is in flight: for kCollectBatch of
+    // them, or all in flight when fewer (one wake-up per batch, not per read).
     std::vector<std::unique_ptr<FileRead>> Collect(bool wait);
+    static constexpr size_t kCollectBatch = 32;
     // Submitted and not yet collected.
     size_t in_flight() const { return in_flight_; }
 
@@ -45,6 +47,8 @@ class ReadPool {
     size_t in_flight_ = 0;                         // the owner's
     std::vector<std::unique_ptr<FileRead>> done_;  // guarded by pool_->mu_
     int running_ = 0;                              // guarded by pool_->mu_
+    size_t wanted_ = 0;  // reads Collect waits for (0: none), guarded by pool_->mu_
+    bool closing_ = false;  // the destructor waits, guarded by pool_->mu_
     std::condition_variable done_cv_;
   };
 

@@ -4,10 +4,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
@@ -200,6 +202,23 @@ void RandomBytes(MutableByteSpan out) {
   }
 }
 
+// Bumped in every forked child (pthread_atfork), so that a pool of random
+// bytes filled before a fork is never drawn from after it: a getpid() per
+// payload was one system call per chunk.
+namespace {
+
+std::atomic<uint64_t> fork_generation{1};
+
+uint64_t ForkGeneration() {
+  static const bool registered = ::pthread_atfork(nullptr, nullptr, [] {
+    fork_generation.fetch_add(1, std::memory_order_relaxed);
+  }) == 0;
+  if (!registered) Die("pthread_atfork");
+  return fork_generation.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
 // Random bytes for salts and nonces, drawn from RAND_bytes a page at a
 // time: one call per payload cost more than sealing a small one. A forked
 // child refills (it must never hand out its parent's bytes).
@@ -207,14 +226,14 @@ static void SealRandomBytes(MutableByteSpan out) {
   struct Pool {
     std::array<std::byte, 4096> bytes;
     size_t used = sizeof bytes;
-    pid_t pid = 0;
+    uint64_t generation = 0;
   };
   thread_local Pool pool;
-  pid_t pid = ::getpid();
-  if (pool.used + out.size() > pool.bytes.size() || pool.pid != pid) {
+  uint64_t generation = ForkGeneration();
+  if (pool.used + out.size() > pool.bytes.size() || pool.generation != generation) {
     RandomBytes(pool.bytes);
     pool.used = 0;
-    pool.pid = pid;
+    pool.generation = generation;
   }
   std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
   OPENSSL_cleanse(pool.bytes.data() + pool.used, out.size());

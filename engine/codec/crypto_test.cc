@@ -1,6 +1,8 @@
 #include "engine/codec/crypto.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 #include <thread>
@@ -192,6 +194,35 @@ TEST(Sealer, TwoSealsOfTheSamePlaintextDiffer) {
   // Salt and nonce both fresh.
   EXPECT_NE(ToHex(ByteSpan(x).first(16)), ToHex(ByteSpan(y).first(16)));
   EXPECT_NE(ToHex(ByteSpan(x).subspan(16, 12)), ToHex(ByteSpan(y).subspan(16, 12)));
+}
+
+// A forked child must not seal with the salts and nonces its parent draws
+// next: the pool of random bytes is refilled after a fork.
+TEST(Sealer, AForkedChildDrawsOtherSaltsThanItsParent) {
+  Sealer s(KeyOf(9));
+  Buffer before;
+  s.Seal(AsBytes("x"), AsBytes("aad"), &before);  // the pool now holds bytes
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Buffer child;
+    s.Seal(AsBytes("x"), AsBytes("aad"), &child);
+    ssize_t n = ::write(fds[1], child.data(), 28);
+    ::_exit(n == 28 ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::byte child_salt[28];
+  ssize_t got = ::read(fds[0], child_salt, sizeof child_salt);
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, 28);
+  Buffer parent;
+  s.Seal(AsBytes("x"), AsBytes("aad"), &parent);
+  EXPECT_NE(ToHex(ByteSpan(child_salt, 28)), ToHex(ByteSpan(parent).first(28)));
 }
 
 TEST(Scrypt, MatchesRfc7914Vector) {

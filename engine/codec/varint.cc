@@ -15,11 +15,16 @@ void Encoder::PutFixed64(uint64_t v) {
 }
 
 void Encoder::PutVarint(uint64_t v) {
+  // Into a local array, then one append: trees and cache entries are mostly
+  // varints, and a push_back per byte checked the capacity per byte.
+  std::byte b[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out_->push_back(static_cast<std::byte>((v & 0x7f) | 0x80));
+    b[n++] = static_cast<std::byte>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out_->push_back(static_cast<std::byte>(v));
+  b[n++] = static_cast<std::byte>(v);
+  out_->insert(out_->end(), b, b + n);
 }
 
 void Encoder::PutSignedVarint(int64_t v) {

@@ -73,6 +73,15 @@ Status FilesCache::Lookup(std::string_view source, const std::vector<std::string
   return Status::OK();
 }
 
+Result<bool> FilesCache::HasEntries(std::string_view source) const {
+  bool any = false;
+  SNAP_RETURN_IF_ERROR(kv_->Scan(FileKey(source, ""), [&](std::string_view, std::string_view) {
+    any = true;
+    return false;
+  }));
+  return any;
+}
+
 void FilesCache::Put(std::string_view source, std::string_view path, const CachedFile& f,
                      WriteBatch* batch) {
   batch->Put(FileKey(source, path), EncodeFile(f));

@@ -33,6 +33,9 @@ class FilesCache {
   // One answer per path, batched. Corrupt values read as absent.
   Status Lookup(std::string_view source, const std::vector<std::string>& paths,
                 std::vector<std::optional<CachedFile>>* out) const;
+  // Whether any file of `source` is cached (a first snapshot of a source
+  // then skips the look-ups: none could hit).
+  Result<bool> HasEntries(std::string_view source) const;
   // Adds the put to `batch`; the caller writes batches in groups.
   static void Put(std::string_view source, std::string_view path, const CachedFile& f,
                   WriteBatch* batch);

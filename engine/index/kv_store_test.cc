@@ -71,6 +71,20 @@ TYPED_TEST(KvStoreTest, PutThenGetReturnsValue) {
   EXPECT_EQ(*r, std::string("v\0w", 3));
 }
 
+// A batch is applied in key order; the ops on one key must keep theirs.
+TYPED_TEST(KvStoreTest, OpsOnOneKeyInABatchApplyInTheirOrder) {
+  WriteBatch b;
+  b.Put("z", "1");
+  b.Put("k", "first");
+  b.Delete("k");
+  b.Put("k", "last");
+  b.Put("a", "1");
+  b.Put("gone", "x");
+  b.Delete("gone");
+  ASSERT_OK(this->kv().Write(b));
+  EXPECT_EQ(this->ScanAll(""), (KeyValues{{"a", "1"}, {"k", "last"}, {"z", "1"}}));
+}
+
 TYPED_TEST(KvStoreTest, PutOverwritesAndDeleteRemoves) {
   this->PutAll({{"k", "1"}});
   this->PutAll({{"k", "2"}});

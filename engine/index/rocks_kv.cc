@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <numeric>
 #include <optional>
 
 #include "engine/index/kv_store.h"
@@ -185,8 +186,17 @@ Status RocksKv::MultiGet(const std::vector<std::string>& keys,
 }
 
 Status RocksKv::Write(const WriteBatch& batch, bool sync) {
+  // Applied in key order (ops on one key keep theirs): the memtable's skip
+  // list then inserts each key next to the last one instead of searching
+  // from its top, which is most of a large batch's cost.
+  const std::vector<WriteBatch::Op>& ops = batch.ops();
+  std::vector<uint32_t> order(ops.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return ops[a].key < ops[b].key; });
   rocksdb::WriteBatch wb;
-  for (const WriteBatch::Op& op : batch.ops()) {
+  for (uint32_t i : order) {
+    const WriteBatch::Op& op = ops[i];
     rocksdb::Status s = op.is_delete ? wb.Delete(op.key) : wb.Put(op.key, op.value);
     if (!s.ok()) return Convert(s, "batch");
   }

@@ -60,6 +60,28 @@ int WindowLogFor(size_t bytes) {
   return std::clamp(log, kMinWindowLog, kMaxWindowLog);
 }
 
+// A chunk this large is first tried in samples spread over it: media
+// (video, images, archives) does not compress, and zstd takes nearly as long
+// to find that out as to compress text. Compressed whole as soon as one
+// sample shrinks by 1/32; stored raw when none does.
+constexpr size_t kSampledFrom = 128u << 10;
+constexpr size_t kSamples = 8;
+constexpr size_t kSampleBytes = 4u << 10;
+
+bool SamplesShrink(ByteSpan in, int level) {
+  ZSTD_CCtx* cctx = ThreadCCtx(kSampleBytes);
+  if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level))) return true;
+  std::byte out[kSampleBytes];
+  const size_t room = kSampleBytes - kSampleBytes / 32;
+  for (size_t i = 0; i < kSamples; ++i) {
+    size_t offset = (in.size() - kSampleBytes) / (kSamples - 1) * i;
+    size_t n = ZSTD_compress2(cctx, out, room, in.data() + offset, kSampleBytes);
+    if (!ZSTD_isError(n)) return true;
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+  }
+  return false;
+}
+
 Status ZstdError(std::string_view step, size_t code) {
   return Status::Corruption("zstd " + std::string(step) + ": " + ZSTD_getErrorName(code));
 }
@@ -126,6 +148,7 @@ bool Compress(ByteSpan in, int level, Buffer* out) {
 }
 
 std::optional<ByteSpan> CompressInto(ByteSpan in, int level, Buffer* scratch) {
+  if (in.size() >= kSampledFrom && !SamplesShrink(in, level)) return std::nullopt;
   ZSTD_CCtx* cctx = ThreadCCtx(in.size());
   if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level))) return std::nullopt;
   return CompressWith(cctx, in, scratch);

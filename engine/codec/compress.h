@@ -17,7 +17,8 @@ inline constexpr int kDefaultZstdLevel = 3;
 
 // Compresses `in` at `level` into *out (replacing its contents). Returns false,
 // leaving *out unspecified, when the compressed form would not be smaller
-// than `in`: the caller then stores the chunk raw.
+// than `in`, or when `in` is 128 KiB or more and none of eight 4 KiB samples
+// spread over it shrinks by 1/32 (media): the caller then stores the chunk raw.
 bool Compress(ByteSpan in, int level, Buffer* out);
 // The same into the first bytes of *scratch (see Grow): those bytes, or
 // nullopt when they would not be fewer than in's.

@@ -48,6 +48,35 @@ TEST(Compress, ReturnsFalseForIncompressibleData) {
   EXPECT_FALSE(Compress(Random(64 * 1024), kDefaultZstdLevel, &z));
 }
 
+// A large chunk is tried in samples first: media is stored raw without a
+// whole pass, but a chunk with a compressible stretch is still compressed.
+TEST(Compress, LargeIncompressibleChunkIsStoredRaw) {
+  Buffer out;
+  EXPECT_FALSE(Compress(Random(1u << 20), kDefaultZstdLevel, &out));
+}
+
+TEST(Compress, LargeChunkWithOneCompressibleEighthIsCompressed) {
+  Buffer in = Random(1u << 20);
+  Buffer text = TextLike(160u << 10);
+  std::copy(text.begin(), text.end(), in.begin() + (480u << 10));
+  Buffer out;
+  ASSERT_TRUE(Compress(in, kDefaultZstdLevel, &out));
+  EXPECT_LT(out.size(), in.size() - (64u << 10));
+  auto back = Decompress(out, in.size());
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, in);
+}
+
+TEST(Compress, LargeTextChunkRoundTrips) {
+  Buffer in = TextLike(3u << 20);
+  Buffer out;
+  ASSERT_TRUE(Compress(in, kDefaultZstdLevel, &out));
+  EXPECT_LT(out.size(), in.size() / 2);
+  auto back = Decompress(out, in.size());
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, in);
+}
+
 TEST(Compress, ReturnsFalseForEmptyAndTinyInput) {
   Buffer z;
   EXPECT_FALSE(Compress({}, kDefaultZstdLevel, &z));

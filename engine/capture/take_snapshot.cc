@@ -168,7 +168,7 @@ class Capturer {
     if (size_t f = failed; f < n) return runs[f].status;
     for (DirRun& run : runs) {
       result_->files_read += run.files_read;
-      dir_cache_.Append(run.dir_cache);
+      dir_cache_.Append(std::move(run.dir_cache));
       Add(std::move(run.record), run.warnings);
     }
     return Status::OK();

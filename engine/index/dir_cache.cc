@@ -60,8 +60,13 @@ Status DirCache::Load(std::string_view source, CachedDirs* out) const {
 
 Status DirCache::Clear() { return kv_->DeletePrefix(std::string(1, kDirPrefix)); }
 
+Buffer& DirCacheUpdate::Log() {
+  if (logs_.empty()) logs_.emplace_back();
+  return logs_.back();
+}
+
 void DirCacheUpdate::Put(std::string_view source, std::string_view path, const CachedDir& dir) {
-  codec::Encoder enc(&log_);
+  codec::Encoder enc(&Log());
   enc.PutU8(1);
   enc.PutString(SourcePrefix(source) + std::string(path));
   enc.PutString(EncodeDir(dir));
@@ -69,35 +74,39 @@ void DirCacheUpdate::Put(std::string_view source, std::string_view path, const C
 }
 
 void DirCacheUpdate::Delete(std::string_view source, std::string_view path) {
-  codec::Encoder enc(&log_);
+  codec::Encoder enc(&Log());
   enc.PutU8(0);
   enc.PutString(SourcePrefix(source) + std::string(path));
   changes_++;
 }
 
-void DirCacheUpdate::Append(const DirCacheUpdate& other) {
-  log_.insert(log_.end(), other.log_.begin(), other.log_.end());
+void DirCacheUpdate::Append(DirCacheUpdate&& other) {
+  for (Buffer& log : other.logs_) logs_.push_back(std::move(log));
   changes_ += other.changes_;
+  other.logs_.clear();
+  other.changes_ = 0;
 }
 
 Status DirCacheUpdate::WriteTo(KvStore* kv) const {
-  codec::Decoder dec(log_);
   WriteBatch batch;
-  while (!dec.done()) {
-    uint8_t put = 0;
-    std::string key, value;
-    // Our own bytes: a failure here is a bug, not damage.
-    if (!dec.GetU8(&put) || !dec.GetString(&key, kMaxKey) ||
-        (put && !dec.GetString(&value, kMaxKey)))
-      return Status::Corruption("directory cache update: undecodable log");
-    if (put) {
-      batch.Put(key, value);
-    } else {
-      batch.Delete(key);
-    }
-    if (batch.size() == kUpdateBatch) {
-      SNAP_RETURN_IF_ERROR(kv->Write(batch));
-      batch = WriteBatch();
+  for (const Buffer& log : logs_) {
+    codec::Decoder dec(log);
+    while (!dec.done()) {
+      uint8_t put = 0;
+      std::string key, value;
+      // Our own bytes: a failure here is a bug, not damage.
+      if (!dec.GetU8(&put) || !dec.GetString(&key, kMaxKey) ||
+          (put && !dec.GetString(&value, kMaxKey)))
+        return Status::Corruption("directory cache update: undecodable log");
+      if (put) {
+        batch.Put(key, value);
+      } else {
+        batch.Delete(key);
+      }
+      if (batch.size() == kUpdateBatch) {
+        SNAP_RETURN_IF_ERROR(kv->Write(batch));
+        batch = WriteBatch();
+      }
     }
   }
   return batch.empty() ? Status::OK() : kv->Write(batch);

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/bytes.h"
 #include "engine/chunk_id.h"
@@ -52,8 +53,9 @@ class DirCacheUpdate {
  public:
   void Put(std::string_view source, std::string_view path, const CachedDir& dir);
   void Delete(std::string_view source, std::string_view path);
-  // Adds `other`'s changes after these (another source's).
-  void Append(const DirCacheUpdate& other);
+  // Takes `other`'s changes, to apply after these (another source's),
+  // without copying them: a source's log is ~200 bytes per directory.
+  void Append(DirCacheUpdate&& other);
   bool empty() const { return changes_ == 0; }
   size_t size() const { return changes_; }
   // Applies the changes in order, a few thousand per batch. Each entry
@@ -62,7 +64,10 @@ class DirCacheUpdate {
   Status WriteTo(KvStore* kv) const;
 
  private:
-  Buffer log_;  // per change: u8 1 put / 0 delete | string key | put: string value
+  Buffer& Log();
+  // Per change: u8 1 put / 0 delete | string key | put: string value. One
+  // log per source appended, in order.
+  std::vector<Buffer> logs_;
   size_t changes_ = 0;
 };
 

@@ -65,6 +65,23 @@ TEST_F(DirCacheTest, AnUpdateOfManyBatchesIsWrittenWhole) {
   EXPECT_EQ(Load("www").size(), 10000u);
 }
 
+TEST_F(DirCacheTest, AnAppendedUpdateIsAppliedAfterAndMovedOut) {
+  DirCacheUpdate all, www, img;
+  all.Put("www", "x", Dir(1, 1));
+  www.Put("www", "x", Dir(2, 2));
+  www.Put("www", "y", Dir(3, 3));
+  img.Put("img", "", Dir(4, 4));
+  all.Append(std::move(www));
+  all.Append(std::move(img));
+  EXPECT_TRUE(www.empty());
+  EXPECT_TRUE(img.empty());
+  EXPECT_EQ(all.size(), 4u);
+  all.Delete("www", "y");
+  ASSERT_OK(all.WriteTo(kv_.get()));
+  EXPECT_EQ(Load("www"), (CachedDirs{{"x", Dir(2, 2)}}));
+  EXPECT_EQ(Load("img"), (CachedDirs{{"", Dir(4, 4)}}));
+}
+
 TEST_F(DirCacheTest, SourcesWhoseNamesPrefixEachOtherStayApart) {
   Store("www", {{"x", Dir(1, 1)}});
   Store("www2", {{"x", Dir(2, 2)}});

@@ -26,13 +26,17 @@ ReadPool::~ReadPool() {
   for (std::thread& t : threads_) t.join();
 }
 
+ReadPool::Client::Client(ReadPool* pool, ReadFn read) : pool_(pool), read_(std::move(read)) {
+  std::lock_guard<std::mutex> lock(pool_->mu_);
+  pool_->clients_.push_back(this);
+}
+
 ReadPool::Client::~Client() {
   std::unique_lock<std::mutex> lock(pool_->mu_);
-  auto& q = pool_->queue_;
-  q.erase(std::remove_if(q.begin(), q.end(), [&](const auto& job) { return job.first == this; }),
-          q.end());
+  queue_.clear();
   closing_ = true;
   done_cv_.wait(lock, [&] { return running_ == 0; });
+  std::erase(pool_->clients_, this);
 }
 
 void ReadPool::Client::Submit(std::vector<std::unique_ptr<FileRead>> reads) {
@@ -40,7 +44,7 @@ void ReadPool::Client::Submit(std::vector<std::unique_ptr<FileRead>> reads) {
   in_flight_ += reads.size();
   {
     std::lock_guard<std::mutex> lock(pool_->mu_);
-    for (std::unique_ptr<FileRead>& r : reads) pool_->queue_.emplace_back(this, std::move(r));
+    for (std::unique_ptr<FileRead>& r : reads) queue_.push_back(std::move(r));
   }
   if (reads.size() == 1) pool_->work_cv_.notify_one();
   else pool_->work_cv_.notify_all();
@@ -59,14 +63,23 @@ std::vector<std::unique_ptr<FileRead>> ReadPool::Client::Collect(bool wait) {
   return out;
 }
 
+ReadPool::Client* ReadPool::Next() const {
+  Client* next = nullptr;
+  for (Client* c : clients_)
+    if (!c->queue_.empty() && (!next || c->started_bytes_ < next->started_bytes_)) next = c;
+  return next;
+}
+
 void ReadPool::Work(size_t stream) {
   ChunkStream& s = *streams_[stream];
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    Client* client = nullptr;
+    work_cv_.wait(lock, [&] { return stop_ || (client = Next()) != nullptr; });
     if (stop_) return;
-    auto [client, r] = std::move(queue_.front());
-    queue_.pop_front();
+    std::unique_ptr<FileRead> r = std::move(client->queue_.front());
+    client->queue_.pop_front();
+    client->started_bytes_ += r->size;
     client->running_++;
     lock.unlock();
     uint64_t chunks = s.new_chunks(), bytes = s.new_bytes();

@@ -1,11 +1,20 @@
 // ReadPool: threads that read files through their own ChunkStreams (read,
 // cut, hash: the capture's per-byte serial part; the EncodePool behind the
-// streams is shared), one read after the other, whatever directory or
-// source it belongs to, while the walks go on. Each walk submits its reads
-// and collects the finished ones through its own Client, from one thread.
+// streams is shared), one read after the other, whatever directory it
+// belongs to, while the walks go on. Each walk submits its reads and
+// collects the finished ones through its own Client, from one thread.
+//
+// Sources share the readers by bytes: the next read is the oldest of the
+// client that has started the fewest bytes so far. Without that, a source
+// of a few large files (media) queued all at once is read first while the
+// other source's walk is still listing; its chunks, cheap to encode, then
+// wait on the pack writer's disk with both cores half idle, and the small
+// files' compression runs alone afterwards. Shared by bytes, the disk
+// writes of one source overlap the compression of the other.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -27,7 +36,7 @@ class ReadPool {
 
   class Client {
    public:
-    Client(ReadPool* pool, ReadFn read) : pool_(pool), read_(std::move(read)) {}
+    Client(ReadPool* pool, ReadFn read);
     ~Client();  // drops its queued reads, waits for its running ones
 
     // Queues the reads, in order (one wake-up for a directory's files).
@@ -45,6 +54,8 @@ class ReadPool {
     ReadPool* pool_;
     ReadFn read_;
     size_t in_flight_ = 0;                         // the owner's
+    std::deque<std::unique_ptr<FileRead>> queue_;  // guarded by pool_->mu_
+    uint64_t started_bytes_ = 0;                   // guarded by pool_->mu_
     std::vector<std::unique_ptr<FileRead>> done_;  // guarded by pool_->mu_
     int running_ = 0;                              // guarded by pool_->mu_
     size_t wanted_ = 0;  // reads Collect waits for (0: none), guarded by pool_->mu_
@@ -58,12 +69,14 @@ class ReadPool {
 
  private:
   void Work(size_t stream);
+  // The client whose oldest read goes next (see above), or null. REQUIRES: mu_.
+  Client* Next() const;
 
   std::vector<std::unique_ptr<ChunkStream>> streams_;
   std::mutex mu_;
   std::condition_variable work_cv_;
-  std::deque<std::pair<Client*, std::unique_ptr<FileRead>>> queue_;  // guarded by mu_
-  bool stop_ = false;                                                // guarded by mu_
+  std::vector<Client*> clients_;  // guarded by mu_
+  bool stop_ = false;             // guarded by mu_
   std::vector<std::thread> threads_;
 };
 

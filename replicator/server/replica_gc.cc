@@ -2,6 +2,7 @@
 #include "replicator/server/replica_gc.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "engine/gc/marker.h"
 #include "engine/gc/pack_footer.h"
@@ -173,7 +174,26 @@ class ReplicaCollector {
       Progress("deleting packs", ++done, doomed.size());
       SNAP_RETURN_IF_ERROR(repo_.DeletePack(p));
     }
+    RemoveTempFiles();
     return Status::OK();
+  }
+
+  // Temp files of pushes, repacks or repairs that crashed (a pack upload is
+  // one `packs/upload.tmp-…` of up to the pack target size). Every writer of
+  // this repository holds its lock, and this run holds it now: all of them
+  // are garbage, whatever their age. The collection is done by now: a
+  // failure here is a note.
+  void RemoveTempFiles() {
+    for (const char* prefix : {"packs/", "snapshots/"}) {
+      Result<uint64_t> n =
+          repo_.objects().RemoveTempFiles(prefix, std::numeric_limits<int64_t>::max());
+      if (!n.ok()) {
+        report_.notes.push_back(std::string(prefix) + ": temp files not removed (" +
+                                n.status().message() + ")");
+        continue;
+      }
+      report_.temp_files_removed += *n;
+    }
   }
 
   Status Repack(const gc::GcPlan& plan, std::vector<PackId>* replaced,

@@ -13,8 +13,10 @@
 //
 // Order: unlisted snapshot objects removed (a forget cut short); marked;
 // new packs written and indexed; every location in a doomed pack dropped;
-// then the doomed packs deleted. A crash anywhere leaves the index pointing
-// only at packs that exist, and the next run finishes the work.
+// then the doomed packs deleted; last, the temp files crashed writers left
+// (no writer runs while the lock is held, so every one is garbage). A crash
+// anywhere leaves the index pointing only at packs that exist, and the next
+// run finishes the work.
 #pragma once
 
 #include <algorithm>
@@ -47,6 +49,7 @@ struct ReplicaGcReport {
   uint64_t repacked_packs = 0, repacked_bytes = 0;  // live frames copied, then deleted
   uint64_t new_packs = 0, new_bytes = 0;            // written by repacking
   uint64_t damaged_packs = 0;                       // left alone
+  uint64_t temp_files_removed = 0;  // left by sessions or runs that crashed (not in a dry run)
   std::vector<std::string> notes;
   // What the packs/ directory shrinks by (an estimate in a dry run).
   uint64_t reclaimed_bytes() const {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "engine/codec/crypto.h"
 #include "engine/repository.h"
 #include "replicator/server/push_writer.h"
@@ -170,6 +173,30 @@ TEST_F(ReplicaGcTest, ReclaimsAPackTheIndexNeverLearnedOf) {
   EXPECT_EQ(r.deleted_packs, 1u);
   EXPECT_TRUE(repo_->objects().Head(key).status().IsNotFound());
   EXPECT_EQ(Read("a"), Frame("a"));
+}
+
+// A push or repack that crashed leaves its temp file (up to a pack's
+// size); gc holds the lock no writer runs without, so it removes them all,
+// and nothing else, except in a dry run.
+TEST_F(ReplicaGcTest, RemovesTheTempFilesOfCrashedWritersButNotInADryRun) {
+  Push({Frame("a"), Tree("t", {IdOf("a")})}, "s", "t");
+  std::filesystem::path dir = repo_->dir();
+  std::vector<std::filesystem::path> temps = {dir / "packs/upload.tmp-0123456789abcdef",
+                                              dir / "snapshots/ab12cd.tmp-0123456789abcdef"};
+  std::filesystem::create_directories(dir / "snapshots");
+  for (const auto& p : temps) std::ofstream(p) << std::string(4096, 'x');
+  int packs = PackCount();
+
+  EXPECT_EQ(Gc(/*dry_run=*/true).temp_files_removed, 0u);
+  for (const auto& p : temps) EXPECT_TRUE(std::filesystem::exists(p)) << p;
+
+  EXPECT_EQ(Gc().temp_files_removed, 2u);
+  for (const auto& p : temps) EXPECT_FALSE(std::filesystem::exists(p)) << p;
+  EXPECT_EQ(PackCount(), packs);
+  EXPECT_EQ(Read("a"), Frame("a"));
+  Result<std::vector<protocol::SnapshotList::Entry>> listed = repo_->ListSnapshots();
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 1u);
 }
 
 TEST_F(ReplicaGcTest, RemovesAnUnlistedSnapshotObjectAndWhatOnlyItReached) {

@@ -46,6 +46,7 @@ nlohmann::json ReportJson(const std::string& repo, const server::ReplicaGcReport
           {"new_bytes", r.new_bytes},
           {"reclaimed_bytes", r.reclaimed_bytes()},
           {"damaged_packs", r.damaged_packs},
+          {"temp_files_removed", r.temp_files_removed},
           {"notes", r.notes},
           {"seconds", seconds}};
 }
@@ -62,6 +63,8 @@ void PrintText(const server::ReplicaGcReport& r, bool dry_run, double seconds) {
             << HumanBytes(r.repacked_bytes) << " into " << HumanBytes(r.new_bytes) << ")\n";
   std::cout << (dry_run ? "would reclaim " : "reclaimed ") << HumanBytes(r.reclaimed_bytes())
             << " of " << HumanBytes(r.pack_bytes) << "\n";
+  if (r.temp_files_removed)
+    std::cout << "removed " << r.temp_files_removed << " temp files left by interrupted writers\n";
   for (const std::string& n : r.notes) std::cerr << "note: " << n << "\n";
   if (dry_run) std::cout << "dry run: nothing was changed\n";
   std::cout << "took " << static_cast<int64_t>(seconds * 1000) / 1000.0 << " s\n";

@@ -289,6 +289,48 @@ TEST_F(Replication, FailuresStayQueuedVisibleAndExitNonZero) {
   EXPECT_NE(st[0]["last_snapshot"], "");
 }
 
+// Cron jobs parse `snapshot --json --replicate`: one document, whatever
+// happens to the replication after the snapshot is committed.
+TEST_F(Replication, SnapshotAndReplicateUnderJsonPrintOneDocument) {
+  AddPeer(replicad_->url());
+  std::string config = tmp_.Sub("snapctl.toml");
+  std::ofstream(config) << "[replication]\nattempts = 1\n";  // no retry waits
+  std::string cmd = "--json --config " + Quote(config) + " snapshot --replicate --source www=" +
+                    Quote(src_);
+  CmdResult r = repo_.Run(cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json doc = nlohmann::json::parse(r.out);  // throws on a second document
+  EXPECT_EQ(doc["id"].get<std::string>().size(), 64u) << r.out;
+  EXPECT_EQ(doc["sources"]["www"]["files"], 100) << r.out;
+  ASSERT_TRUE(doc["replication"].is_array()) << r.out;
+  ASSERT_EQ(doc["replication"].size(), 1u) << r.out;
+  EXPECT_TRUE(doc["replication"][0]["ok"]) << r.out;
+  EXPECT_EQ(doc["replication"][0]["snapshots_sent"], 1) << r.out;
+
+  // The replica is down: the snapshot is saved all the same, the exit code
+  // says the replication failed, and the one document says why.
+  replicad_->Stop();
+  WriteRandomFile(src_ + "/d3/e0/f3", 30000, 778);
+  r = repo_.Run(cmd);
+  EXPECT_NE(r.exit_code, 0);
+  doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["id"].get<std::string>().size(), 64u) << r.out;
+  ASSERT_EQ(doc["replication"].size(), 1u) << r.out;
+  EXPECT_FALSE(doc["replication"][0]["ok"]) << r.out;
+  EXPECT_NE(doc["replication"][0]["error"].get<std::string>().find("backup"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(repo_.Json("list").size(), 2u);
+
+  // No peer at all is an error of the replication too, in the same document.
+  ASSERT_EQ(repo_.Run("peer remove backup").exit_code, 0);
+  r = repo_.Run(cmd);
+  EXPECT_NE(r.exit_code, 0);
+  doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["id"].get<std::string>().size(), 64u) << r.out;
+  EXPECT_NE(doc["replication"]["error"].get<std::string>().find("no peers"), std::string::npos)
+      << r.out;
+}
+
 // Flips one byte in the middle of every pack's frame area.
 std::vector<std::string> DamagePacks(const std::string& repo_dir) {
   std::vector<std::string> packs;

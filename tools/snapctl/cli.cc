@@ -121,10 +121,12 @@ engine::Result<std::unique_ptr<engine::Repository>> OpenRepo(const Globals& g, b
       read_only ? engine::Repository::Mode::kReadOnly : engine::Repository::Mode::kReadWrite);
 }
 
+nlohmann::json ErrorJson(const engine::Status& s) {
+  return {{"error", s.message()}, {"code", std::string(engine::CodeName(s.code()))}};
+}
+
 int Fail(const Globals& g, const engine::Status& s) {
-  if (g.json) {
-    PrintJson({{"error", s.message()}, {"code", std::string(engine::CodeName(s.code()))}});
-  }
+  if (g.json) PrintJson(ErrorJson(s));
   std::cerr << "snapctl: " << s.message() << "\n";
   return kExitFailure;
 }

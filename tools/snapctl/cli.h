@@ -71,6 +71,8 @@ engine::Result<std::optional<ConfigFile>> LoadConfig(const Globals& g);
 // Fills repo, password file and key file from the config where the command
 // line and environment left them empty.
 engine::Status ApplyConfigDefaults(Globals& g);
+// The JSON Fail prints under --json: {"error": message, "code": name}.
+nlohmann::json ErrorJson(const engine::Status& s);
 int Fail(const Globals& g, const engine::Status& s);          // prints, returns kExitFailure
 void PrintJson(const nlohmann::json& j);
 std::string FormatTime(int64_t ns);                            // 2026-11-20T03:00:00Z

@@ -88,6 +88,28 @@ uint64_t PreviousSize(const engine::Repository& repo, const engine::CaptureOptio
   return 0;
 }
 
+// Queues the committed snapshot for the peers and, with `now`, replicates.
+// With `doc` (--json), errors and the report go into it instead of out.
+int QueueAndReplicate(const Globals& g, engine::Repository& repo, const engine::ChunkId& id,
+                      bool now, nlohmann::json* doc) {
+  auto fail = [&](const engine::Status& s) {
+    if (!doc) return Fail(g, s);
+    doc->update(ErrorJson(s));
+    std::cerr << "snapctl: " << s.message() << "\n";
+    return kExitFailure;
+  };
+  engine::Status queued = EnqueueForPeers(g, repo, id);
+  if (!queued.ok()) return fail(queued.WithContext("snapshot saved, but not queued for peers"));
+  if (!now) return 0;
+  auto settings = ReplicationSettings(g);
+  if (!settings.ok()) return fail(settings.status());
+  ReplicateOptions ropts;
+  ropts.attempts = settings->attempts;
+  ropts.backoff_seconds = settings->backoff_seconds;
+  if (!doc) return Replicate(g, repo, ropts);
+  return Replicate(g, repo, ropts, &(*doc)["replication"]);
+}
+
 int Run(const Globals& g, const SnapshotArgs& a) {
   engine::CaptureOptions opts;
   for (const std::string& spec : a.sources) {
@@ -129,11 +151,13 @@ int Run(const Globals& g, const SnapshotArgs& a) {
   line.Done();
   if (!r.ok()) return Fail(g, r.status().WithContext("snapshot failed, nothing was committed"));
   for (const std::string& w : r->warnings) std::cerr << "warning: " << w << "\n";
+  nlohmann::json doc;
   if (g.json) {
     nlohmann::json sources = nlohmann::json::object();
     for (const auto& s : r->record.sources) sources[s.name] = StatsJson(s.stats);
-    PrintJson({{"id", r->id.ToHex()}, {"time", FormatTime(r->record.time_ns)},
-               {"files_read", r->files_read}, {"sources", sources}, {"warnings", r->warnings}});
+    doc = {{"id", r->id.ToHex()},         {"time", FormatTime(r->record.time_ns)},
+           {"files_read", r->files_read}, {"sources", sources},
+           {"warnings", r->warnings}};
   } else if (!g.quiet) {
     for (const auto& s : r->record.sources)
       std::cout << s.name << ": " << s.stats.files << " files, " << s.stats.dirs << " dirs, "
@@ -142,16 +166,12 @@ int Run(const Globals& g, const SnapshotArgs& a) {
     std::cout << "snapshot " << r->id.ShortHex() << " saved (" << r->files_read
               << " files read)\n";
   }
-  // Committed: from here on a failure concerns only its replication.
-  engine::Status queued = EnqueueForPeers(g, **repo, r->id);
-  if (!queued.ok()) return Fail(g, queued.WithContext("snapshot saved, but not queued for peers"));
-  if (!a.replicate) return 0;
-  auto settings = ReplicationSettings(g);
-  if (!settings.ok()) return Fail(g, settings.status());
-  ReplicateOptions ropts;
-  ropts.attempts = settings->attempts;
-  ropts.backoff_seconds = settings->backoff_seconds;
-  return Replicate(g, **repo, ropts);
+  // Committed: from here on a failure concerns only its replication. Under
+  // --json it all goes into one document: the snapshot's, with the error or
+  // the replication report added.
+  int code = QueueAndReplicate(g, **repo, r->id, a.replicate, g.json ? &doc : nullptr);
+  if (g.json) PrintJson(doc);
+  return code;
 }
 
 }  // namespace

@@ -194,30 +194,47 @@ engine::Status EnqueueForPeers(const Globals& g, engine::Repository& repo, const
 }
 
 int Replicate(const Globals& g, engine::Repository& repo, const ReplicateOptions& opts) {
+  nlohmann::json report;
+  int code = Replicate(g, repo, opts, &report);
+  if (g.json) PrintJson(report);
+  return code;
+}
+
+int Replicate(const Globals& g, engine::Repository& repo, const ReplicateOptions& opts,
+              nlohmann::json* report) {
+  auto stopped = [&](const Status& s) {
+    *report = ErrorJson(s);
+    std::cerr << "snapctl: " << s.message() << "\n";
+    return kExitFailure;
+  };
   auto peers = AllPeers(g, repo);
-  if (!peers.ok()) return Fail(g, peers.status());
+  if (!peers.ok()) return stopped(peers.status());
   std::vector<rc::Peer> chosen;
   for (const rc::Peer& p : *peers)
     if (!opts.peer || p.name == *opts.peer) chosen.push_back(p);
   if (chosen.empty())
-    return Fail(g, Status::NotFound(opts.peer ? "no peer named " + *opts.peer
+    return stopped(Status::NotFound(opts.peer ? "no peer named " + *opts.peer
                                               : std::string("no peers: add one with `snapctl peer "
                                                             "add NAME replica://HOST:PORT "
                                                             "--fingerprint FP`")));
   auto identity = rc::LoadOrCreateIdentity();
-  if (!identity.ok()) return Fail(g, identity.status());
-  nlohmann::json report = nlohmann::json::array();
+  if (!identity.ok()) return stopped(identity.status());
+  *report = nlohmann::json::array();
   int failed = 0;
   for (const rc::Peer& p : chosen) {
-    Status s = ReplicatePeer(g, repo, p, *identity, opts, &report);
+    size_t entries = report->size();
+    Status s = ReplicatePeer(g, repo, p, *identity, opts, report);
     if (!s.ok()) {
       failed++;
+      // Failed before its outcome was recorded (the index): say so all the same.
+      if (report->size() == entries)
+        report->push_back({{"peer", p.name}, {"url", p.url.ToString()}, {"ok", false},
+                           {"error", s.message()}});
       if (!g.json)
         std::cerr << "snapctl: " << s.message() << " (gave up after " << opts.attempts
                   << " attempt(s); see `snapctl status`)\n";
     }
   }
-  if (g.json) PrintJson(report);
   return failed ? kExitFailure : 0;
 }
 

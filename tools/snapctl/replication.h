@@ -37,5 +37,11 @@ struct ReplicateOptions {
 // peer is up to date, kExitFailure when one still failed after its
 // attempts (its error stays in `snapctl status`).
 int Replicate(const Globals& g, engine::Repository& repo, const ReplicateOptions& opts);
+// The same, with the JSON that Replicate prints under --json put into
+// *report instead (an array with an object per peer, or an object with the
+// error that stopped it before any peer), for a command that prints one
+// document of its own.
+int Replicate(const Globals& g, engine::Repository& repo, const ReplicateOptions& opts,
+              nlohmann::json* report);
 
 }  // namespace snap::cli

@@ -92,7 +92,7 @@ Status ChunkStream::Store(ByteSpan data, ChunkId* id, uint64_t offset) {
       delta_chunks_++;
     }
   }
-  return pool_->Submit(std::move(h), pool_->Copy(data), std::move(base));
+  return pool_->Submit(std::move(h), pool_->Copy(data), std::move(base), stored_);
 }
 
 Result<ChunkId> ChunkStream::StoreEntry(pack::EntryKind kind, ByteSpan plain,

@@ -3,6 +3,8 @@
 // Shared by directory and dump capture. Not thread-safe.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,6 +42,9 @@ class ChunkStream {
   // New chunks are then stored as deltas against the chunk at the same
   // stream offset in `bases` (dump streams). `bases` must outlive this.
   void set_delta_bases(DeltaBases* bases) { bases_ = bases; }
+  // The stored size of the chunks Store adds from now on goes to *stored
+  // (once encoded: read it after the pool drained); null counts nowhere.
+  void count_stored_in(std::atomic<uint64_t>* stored) { stored_ = stored; }
 
   uint64_t new_chunks() const { return new_chunks_; }
   uint64_t delta_chunks() const { return delta_chunks_; }
@@ -56,6 +61,7 @@ class ChunkStream {
   size_t buf_size_ = 0;
   Buffer head_;
   DeltaBases* bases_ = nullptr;
+  std::atomic<uint64_t>* stored_ = nullptr;
   uint64_t new_chunks_ = 0, new_bytes_ = 0, delta_chunks_ = 0;
 };
 

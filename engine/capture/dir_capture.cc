@@ -86,13 +86,15 @@ std::vector<std::string> CombinedExcludes(const CaptureOptions& o, const Directo
 
 DirCapture::DirCapture(Repository* repo, repo::PackSink* sink, ReadPool* reads,
                        const CaptureOptions& opts, const DirectorySource& source, ReportFn report,
-                       index::DirCacheUpdate* dir_cache, const std::atomic<bool>* cancel)
+                       index::DirCacheUpdate* dir_cache, const std::atomic<bool>* cancel,
+                       std::atomic<uint64_t>* stored)
     : repo_(repo),
       sink_(sink),
       opts_(opts),
       source_(source),
       report_(std::move(report)),
       cancel_(cancel),
+      stored_(stored),
       excludes_(CombinedExcludes(opts, source)),
       dir_cache_(dir_cache),
       reads_(reads, [this](FileRead* r, ChunkStream& stream) { ReadFile(r, stream); }) {}
@@ -414,6 +416,7 @@ void DirCapture::SettleCachedDir(const std::string& rel,
 // Stable when the content read is the file's as of one stable stamp. Runs
 // on a reading thread: touches nothing but *r (not r->dir) and `stream`.
 void DirCapture::ReadFile(FileRead* r, ChunkStream& stream) const {
+  stream.count_stored_in(stored_);  // the stream reads for every source in turn
   size_t slash = r->rel.rfind('/');
   std::string name = slash == std::string::npos ? r->rel : r->rel.substr(slash + 1);
   for (r->attempts = 1;; ++r->attempts) {

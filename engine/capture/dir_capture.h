@@ -44,10 +44,12 @@ class DirCapture {
   // up to this run (entries of the directories it holds now, none of the
   // others). Write it only once the snapshot is committed: an entry claims
   // that every chunk below its tree is stored. Run stops (Aborted) once
-  // *cancel is set: another source failed.
+  // *cancel is set: another source failed. The stored size of the chunks
+  // it adds goes to *stored, as the encode pool stores them (read it after
+  // the pool drained).
   DirCapture(Repository* repo, repo::PackSink* sink, ReadPool* reads, const CaptureOptions& opts,
              const DirectorySource& source, ReportFn report, index::DirCacheUpdate* dir_cache,
-             const std::atomic<bool>* cancel);
+             const std::atomic<bool>* cancel, std::atomic<uint64_t>* stored = nullptr);
 
   // Captures the source; returns the ID of its wrapper tree (one directory
   // node named after the source whose subtree is the content).
@@ -99,6 +101,7 @@ class DirCapture {
   const DirectorySource& source_;
   ReportFn report_;
   const std::atomic<bool>* cancel_;
+  std::atomic<uint64_t>* stored_;  // the source's stored bytes, counted by the encode pool
   CaptureProgress progress_;
   GlobSet excludes_;
   snapshot::SourceStats stats_;

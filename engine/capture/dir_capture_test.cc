@@ -351,6 +351,51 @@ TEST_F(DirCaptureTest, SourcesCapturedAtOnceComeOutAsEachWouldAlone) {
   }
 }
 
+// Each source reports the stored size of the chunks it added, counted as
+// the encode threads store them, whatever source the reading threads were
+// busy with in between: text shrinks, random bytes do not, and a source
+// that added nothing stored nothing.
+TEST_F(DirCaptureTest, EachSourceCountsTheStoredBytesOfItsOwnChunks) {
+  std::string text = tmp_.Sub("text"), noise = tmp_.Sub("noise");
+  fsys::create_directories(text);
+  fsys::create_directories(noise);
+  std::mt19937_64 rng(7);
+  uint64_t text_bytes = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string body;
+    while (body.size() < (64u << 10)) body += "line " + std::to_string(i) + " of some text\n";
+    Write(text + "/t" + std::to_string(i), body);
+    text_bytes += body.size();
+  }
+  for (int i = 0; i < 4; ++i) {
+    std::string body(256u << 10, '\0');
+    for (char& c : body) c = static_cast<char>(rng());
+    Write(noise + "/n" + std::to_string(i), body);
+  }
+  CaptureOptions opts;
+  opts.sources = {{"noise", noise, {}}, {"text", text, {}}, {"again", text, {}}};
+  opts.dumps = {{"db", "seq 1 200000", ""}};
+  opts.host = "h";
+  Result<CaptureResult> r = TakeSnapshot(*repo_, opts);
+  ASSERT_OK(r);
+  auto stats = [&](const char* name) { return r->record.FindSource(name)->stats; };
+  // "again" holds the same files as "text": one of the two claimed them.
+  snapshot::SourceStats t = stats("text").new_chunks > 0 ? stats("text") : stats("again");
+  snapshot::SourceStats twin = stats("text").new_chunks > 0 ? stats("again") : stats("text");
+  EXPECT_EQ(t.new_bytes, text_bytes);
+  EXPECT_GT(t.stored_bytes, 0u);
+  EXPECT_LT(t.stored_bytes, t.new_bytes / 10);
+  EXPECT_EQ(twin.new_chunks, 0u);
+  EXPECT_EQ(twin.stored_bytes, 0u);
+  snapshot::SourceStats n = stats("noise");
+  EXPECT_EQ(n.new_bytes, 4u << 18);
+  EXPECT_GE(n.stored_bytes, n.new_bytes);  // stored raw: unencrypted, no seal overhead
+  EXPECT_LT(n.stored_bytes, n.new_bytes + 1024);
+  snapshot::SourceStats db = stats("db");
+  EXPECT_GT(db.stored_bytes, 0u);
+  EXPECT_LT(db.stored_bytes, db.new_bytes);
+}
+
 // A source that fails stops the others and fails the snapshot with its own
 // error; nothing is committed.
 TEST_F(DirCaptureTest, AFailingSourceFailsTheSnapshotWithItsOwnError) {

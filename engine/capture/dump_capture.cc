@@ -29,12 +29,14 @@ constexpr Magic kCompressed[] = {
 
 DumpCapture::DumpCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool,
                          const DumpSource& source, CaptureProgress* progress,
-                         std::optional<ChunkId> parent)
+                         std::optional<ChunkId> parent, std::atomic<uint64_t>* stored)
     : repo_(repo),
       source_(source),
       parent_(parent),
       progress_(progress),
-      stream_(repo, sink, pool, repo->config().dump_chunking) {}
+      stream_(repo, sink, pool, repo->config().dump_chunking) {
+  stream_.count_stored_in(stored);
+}
 
 Result<ChunkId> DumpCapture::Run() {
   std::string what = "dump " + source_.name;

@@ -3,6 +3,8 @@
 // prefixed with the dump's name. A non-zero exit fails the capture.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +20,8 @@ class DumpCapture {
   // `parent`, when given, is the same dump's stream root in an earlier
   // snapshot: changed chunks are stored as deltas against it.
   DumpCapture(Repository* repo, repo::PackSink* sink, EncodePool* pool, const DumpSource& source,
-              CaptureProgress* progress, std::optional<ChunkId> parent = std::nullopt);
+              CaptureProgress* progress, std::optional<ChunkId> parent = std::nullopt,
+              std::atomic<uint64_t>* stored = nullptr);  // counts its chunks' stored bytes
 
   // Captures the dump; returns the ID of its top stream list. Aborted when
   // the command fails, naming the dump and quoting its last stderr lines.

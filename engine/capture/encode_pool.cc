@@ -36,7 +36,8 @@ EncodePool::~EncodePool() {
   for (std::thread& t : threads_) t.join();
 }
 
-Status EncodePool::Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base) {
+Status EncodePool::Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base,
+                          std::atomic<uint64_t>* stored) {
   std::unique_lock<std::mutex> lock(mu_);
   // Always admit one job into an empty queue, however large.
   auto admitted = [&] {
@@ -49,7 +50,7 @@ Status EncodePool::Submit(pack::EntryHeader header, Buffer plain, std::optional<
   }
   if (!error_.ok()) return error_;
   queued_bytes_ += plain.size();
-  jobs_.push_back({std::move(header), std::move(plain), std::move(delta_base)});
+  jobs_.push_back({std::move(header), std::move(plain), std::move(delta_base), stored});
   // Waking a thread costs more than encoding a small chunk: wake one only
   // when no worker is awake to take the job.
   bool wake = idle_ > 0 && jobs_.size() > static_cast<size_t>(threads_.size() - idle_);
@@ -124,6 +125,7 @@ void EncodePool::Work() {
     ByteSpan payload =
         repo_->EncodePayload(job.plain, &job.header, &scratch, job.base ? &*job.base : nullptr);
     Status s = sink_->Add(job.header, payload);
+    if (s.ok() && job.stored) job.stored->fetch_add(payload.size(), std::memory_order_relaxed);
     lock.lock();
     Recycle(std::move(job.plain));
     --busy_;

@@ -3,7 +3,9 @@
 // bounded, so memory stays bounded whatever the data set's size.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -30,8 +32,10 @@ class EncodePool {
   // Queues a claimed chunk; blocks while the queue is full. Returns the
   // first error a worker met (the chunk is then dropped).
   // With `delta_base`, the chunk is stored as a zstd delta against it
-  // (header.refs[0] must name the base).
-  Status Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base = {});
+  // (header.refs[0] must name the base). With `stored`, the payload's size
+  // is added to it once the chunk is in the sink (a source's stored bytes).
+  Status Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base = {},
+                std::atomic<uint64_t>* stored = nullptr);
   // Waits until every queued chunk is in the sink; the first error, if any.
   Status Drain();
   // A copy of `data` to Submit, in a buffer a worker is done with when one
@@ -44,6 +48,7 @@ class EncodePool {
     pack::EntryHeader header;
     Buffer plain;
     std::optional<Buffer> base;
+    std::atomic<uint64_t>* stored;
   };
   void Work();
 

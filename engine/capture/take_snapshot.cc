@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -101,6 +102,9 @@ class Capturer {
       SNAP_RETURN_IF_ERROR(s);
       SNAP_RETURN_IF_ERROR(drained);
     }
+    // Every chunk is encoded and in the sink: the counts are whole.
+    std::vector<snapshot::SourceRecord>& sources = result_->record.sources;
+    for (size_t i = 0; i < sources.size(); ++i) sources[i].stats.stored_bytes = *stored_of_[i];
     return sink_.Flush();
   }
 
@@ -112,9 +116,11 @@ class Capturer {
 
   Status CaptureDump(capture::EncodePool* pool, const DumpSource& d) {
     auto parent = parents_.find(d.name);
+    std::atomic<uint64_t>* stored = &stored_.emplace_back(0);
     capture::DumpCapture dc(&repo_, &sink_, pool, d, &progress_,
                             parent == parents_.end() ? std::nullopt
-                                                     : std::optional<ChunkId>(parent->second));
+                                                     : std::optional<ChunkId>(parent->second),
+                            stored);
     snapshot::SourceRecord sr;
     sr.name = d.name;
     sr.kind = snapshot::SourceKind::kDump;
@@ -127,7 +133,7 @@ class Capturer {
     sr.exit_status = dc.exit_status();
     sr.stats = dc.stats();
     sr.notes = dc.warnings();
-    Add(std::move(sr), dc.warnings());
+    Add(std::move(sr), dc.warnings(), stored);
     return Status::OK();
   }
 
@@ -139,6 +145,7 @@ class Capturer {
     uint64_t files_read = 0;
     index::DirCacheUpdate dir_cache;
     CaptureProgress progress;  // as last reported, guarded by progress_mu_
+    std::atomic<uint64_t>* stored = nullptr;  // its chunks' stored bytes (stored_)
   };
 
   // Captures the directory sources, kMaxSourcesAtOnce at a time, through
@@ -151,6 +158,7 @@ class Capturer {
     capture::ReadPool reads(&repo_, &sink_, pool, repo_.config().file_chunking,
                             std::max(1, opts_.workers));
     std::vector<DirRun> runs(n);
+    for (DirRun& run : runs) run.stored = &stored_.emplace_back(0);
     std::atomic<size_t> next{0};
     std::atomic<bool> cancel{false};
     std::atomic<size_t> failed{n};
@@ -169,7 +177,7 @@ class Capturer {
     for (DirRun& run : runs) {
       result_->files_read += run.files_read;
       dir_cache_.Append(std::move(run.dir_cache));
-      Add(std::move(run.record), run.warnings);
+      Add(std::move(run.record), run.warnings, run.stored);
     }
     return Status::OK();
   }
@@ -182,7 +190,8 @@ class Capturer {
     if (opts_.progress) {
       report = [this, i, runs](const CaptureProgress& p) { Report(*runs, i, p); };
     }
-    capture::DirCapture dc(&repo_, &sink_, reads, opts_, src, report, &run.dir_cache, cancel);
+    capture::DirCapture dc(&repo_, &sink_, reads, opts_, src, report, &run.dir_cache, cancel,
+                           run.stored);
     snapshot::SourceRecord& sr = run.record;
     sr.name = src.name;
     sr.kind = snapshot::SourceKind::kDirectory;
@@ -214,9 +223,11 @@ class Capturer {
     opts_.progress(total);
   }
 
-  void Add(snapshot::SourceRecord sr, const std::vector<std::string>& warnings) {
+  void Add(snapshot::SourceRecord sr, const std::vector<std::string>& warnings,
+           std::atomic<uint64_t>* stored) {
     result_->warnings.insert(result_->warnings.end(), warnings.begin(), warnings.end());
     result_->record.sources.push_back(std::move(sr));
+    stored_of_.push_back(stored);
   }
 
   Repository& repo_;
@@ -227,6 +238,10 @@ class Capturer {
   CaptureProgress progress_;  // the dumps'
   std::mutex progress_mu_;
   index::DirCacheUpdate dir_cache_;
+  // Per source, the stored bytes of the chunks it added, counted by the
+  // encode pool as it stores them (a deque: the pool holds pointers).
+  std::deque<std::atomic<uint64_t>> stored_;
+  std::vector<std::atomic<uint64_t>*> stored_of_;  // per record in result_, in order
 
  public:
   repo::SinkStats stats() const { return sink_.stats(); }
@@ -244,9 +259,6 @@ Status CaptureSources(Repository& repo, const CaptureOptions& opts, const Parent
   *dir_cache = c.TakeDirCache();
   std::sort(rec.sources.begin(), rec.sources.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-  // Stored bytes are known per run, not per source: the first source
-  // carries the total so that sums are right.
-  if (!rec.sources.empty()) rec.sources[0].stats.stored_bytes = c.stats().stored_bytes;
   return Status::OK();
 }
 

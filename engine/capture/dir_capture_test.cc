@@ -354,39 +354,48 @@ TEST_F(DirCaptureTest, SourcesCapturedAtOnceComeOutAsEachWouldAlone) {
 // Each source reports the stored size of the chunks it added, counted as
 // the encode threads store them, whatever source the reading threads were
 // busy with in between: text shrinks, random bytes do not, and a source
-// that added nothing stored nothing.
+// whose files are all stored already stored nothing.
 TEST_F(DirCaptureTest, EachSourceCountsTheStoredBytesOfItsOwnChunks) {
-  std::string text = tmp_.Sub("text"), noise = tmp_.Sub("noise");
-  fsys::create_directories(text);
-  fsys::create_directories(noise);
+  std::string text = tmp_.Sub("text"), noise = tmp_.Sub("noise"), old = tmp_.Sub("old");
   std::mt19937_64 rng(7);
-  uint64_t text_bytes = 0;
-  for (int i = 0; i < 20; ++i) {
-    std::string body;
-    while (body.size() < (64u << 10)) body += "line " + std::to_string(i) + " of some text\n";
-    Write(text + "/t" + std::to_string(i), body);
-    text_bytes += body.size();
-  }
+  auto write_text = [&](const std::string& dir, const std::string& tag) {
+    fsys::create_directories(dir);
+    uint64_t bytes = 0;
+    for (int i = 0; i < 20; ++i) {
+      std::string body;
+      while (body.size() < (64u << 10)) body += "line " + std::to_string(i) + " of " + tag + "\n";
+      Write(dir + "/t" + std::to_string(i), body);
+      bytes += body.size();
+    }
+    return bytes;
+  };
+  uint64_t text_bytes = write_text(text, "some text");
+  write_text(old, "older text");
+  fsys::create_directories(noise);
   for (int i = 0; i < 4; ++i) {
     std::string body(256u << 10, '\0');
     for (char& c : body) c = static_cast<char>(rng());
     Write(noise + "/n" + std::to_string(i), body);
   }
+  CaptureOptions first;
+  first.sources = {{"old", old, {}}};
+  first.host = "h";
+  ASSERT_OK(TakeSnapshot(*repo_, first));
+  // "again" holds what the first snapshot stored: it adds nothing.
   CaptureOptions opts;
-  opts.sources = {{"noise", noise, {}}, {"text", text, {}}, {"again", text, {}}};
+  opts.sources = {{"noise", noise, {}}, {"text", text, {}}, {"again", old, {}}};
   opts.dumps = {{"db", "seq 1 200000", ""}};
   opts.host = "h";
   Result<CaptureResult> r = TakeSnapshot(*repo_, opts);
   ASSERT_OK(r);
   auto stats = [&](const char* name) { return r->record.FindSource(name)->stats; };
-  // "again" holds the same files as "text": one of the two claimed them.
-  snapshot::SourceStats t = stats("text").new_chunks > 0 ? stats("text") : stats("again");
-  snapshot::SourceStats twin = stats("text").new_chunks > 0 ? stats("again") : stats("text");
+  snapshot::SourceStats t = stats("text");
   EXPECT_EQ(t.new_bytes, text_bytes);
   EXPECT_GT(t.stored_bytes, 0u);
   EXPECT_LT(t.stored_bytes, t.new_bytes / 10);
-  EXPECT_EQ(twin.new_chunks, 0u);
-  EXPECT_EQ(twin.stored_bytes, 0u);
+  snapshot::SourceStats again = stats("again");
+  EXPECT_EQ(again.new_chunks, 0u);
+  EXPECT_EQ(again.stored_bytes, 0u);
   snapshot::SourceStats n = stats("noise");
   EXPECT_EQ(n.new_bytes, 4u << 18);
   EXPECT_GE(n.stored_bytes, n.new_bytes);  // stored raw: unencrypted, no seal overhead

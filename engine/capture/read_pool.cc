@@ -28,6 +28,12 @@ ReadPool::~ReadPool() {
 
 ReadPool::Client::Client(ReadPool* pool, ReadFn read) : pool_(pool), read_(std::move(read)) {
   std::lock_guard<std::mutex> lock(pool_->mu_);
+  // A client that comes late starts level with the least served one, not
+  // at 0: else it would have the readers to itself until it caught up.
+  for (size_t i = 0; i < pool_->clients_.size(); ++i) {
+    uint64_t b = pool_->clients_[i]->started_bytes_;
+    started_bytes_ = i == 0 ? b : std::min(started_bytes_, b);
+  }
   pool_->clients_.push_back(this);
 }
 
@@ -79,7 +85,8 @@ void ReadPool::Work(size_t stream) {
     if (stop_) return;
     std::unique_ptr<FileRead> r = std::move(client->queue_.front());
     client->queue_.pop_front();
-    client->started_bytes_ += r->size;
+    // An empty file costs its system calls: never nothing.
+    client->started_bytes_ += std::max(r->size, kMinReadCost);
     client->running_++;
     lock.unlock();
     uint64_t chunks = s.new_chunks(), bytes = s.new_bytes();

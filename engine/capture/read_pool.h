@@ -5,7 +5,8 @@
 // collects the finished ones through its own Client, from one thread.
 //
 // Sources share the readers by bytes: the next read is the oldest of the
-// client that has started the fewest bytes so far. Without that, a source
+// client that has started the fewest bytes so far (a client that comes
+// late starts level with the least served one). Without that, a source
 // of a few large files (media) queued all at once is read first while the
 // other source's walk is still listing; its chunks, cheap to encode, then
 // wait on the pack writer's disk with both cores half idle, and the small
@@ -69,6 +70,8 @@ class ReadPool {
 
  private:
   void Work(size_t stream);
+  // What a read counts for at least in the sharing by bytes.
+  static constexpr uint64_t kMinReadCost = 4096;
   // The client whose oldest read goes next (see above), or null. REQUIRES: mu_.
   Client* Next() const;
 

@@ -80,6 +80,46 @@ TEST_F(ReadPoolTest, TheSourceThatStartedFewerBytesIsReadNext) {
                                              "media/1", "media/2"}));
 }
 
+// A source that starts late (the third of three, two at a time) starts
+// level with the least served one: not at 0, which would give it the
+// readers until it caught up with gigabytes read before it came.
+TEST_F(ReadPoolTest, AClientThatComesLateStartsLevelWithTheOthers) {
+  ReadPool pool(repo_.get(), sink_.get(), encode_.get(), repo_->config().file_chunking, 1);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::string> order;
+  auto read = [&](FileRead* r, ChunkStream&) {
+    std::unique_lock<std::mutex> lock(mu);
+    order.push_back(r->rel);
+    cv.notify_all();
+    if (r->rel == "early/hold0") cv.wait(lock, [&] { return release; });
+  };
+  ReadPool::Client early(&pool, read);
+  early.Submit(Reads("early/big", 2, 1u << 20));
+  while (early.in_flight() > 0) early.Collect(true);
+  early.Submit(Reads("early/hold", 1, 1));  // holds the only reader
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return order.size() == 3; });
+  }
+  ReadPool::Client late(&pool, read);
+  late.Submit(Reads("late/", 2, 4096));
+  early.Submit(Reads("early/", 2, 4096));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  while (early.in_flight() > 0) early.Collect(true);
+  while (late.in_flight() > 0) late.Collect(true);
+  // late came level with early (2 MiB and the hold's 4 KiB, a read's least
+  // cost): they alternate, early first on ties (it came first). Starting
+  // at 0, late would have gone first with both its reads.
+  EXPECT_EQ(order, (std::vector<std::string>{"early/big0", "early/big1", "early/hold0", "early/0",
+                                             "late/0", "early/1", "late/1"}));
+}
+
 TEST_F(ReadPoolTest, AClientGoneDropsItsQueuedReadsAndLeavesTheOthers) {
   ReadPool pool(repo_.get(), sink_.get(), encode_.get(), repo_->config().file_chunking, 1);
   std::mutex mu;

@@ -89,12 +89,14 @@ uint64_t PreviousSize(const engine::Repository& repo, const engine::CaptureOptio
 }
 
 // Queues the committed snapshot for the peers and, with `now`, replicates.
-// With `doc` (--json), errors and the report go into it instead of out.
+// With `doc` (--json), the outcome goes into (*doc)["replication"] instead
+// of out: the report, or {"error", "code"} when queueing or replication
+// stopped before any peer (the snapshot itself is saved either way).
 int QueueAndReplicate(const Globals& g, engine::Repository& repo, const engine::ChunkId& id,
                       bool now, nlohmann::json* doc) {
   auto fail = [&](const engine::Status& s) {
     if (!doc) return Fail(g, s);
-    doc->update(ErrorJson(s));
+    (*doc)["replication"] = ErrorJson(s);
     std::cerr << "snapctl: " << s.message() << "\n";
     return kExitFailure;
   };

@@ -227,9 +227,7 @@ int Replicate(const Globals& g, engine::Repository& repo, const ReplicateOptions
     if (!s.ok()) {
       failed++;
       // Failed before its outcome was recorded (the index): say so all the same.
-      if (report->size() == entries)
-        report->push_back({{"peer", p.name}, {"url", p.url.ToString()}, {"ok", false},
-                           {"error", s.message()}});
+      if (report->size() == entries) report->push_back(Json(p, PeerRun(), 0, s));
       if (!g.json)
         std::cerr << "snapctl: " << s.message() << " (gave up after " << opts.attempts
                   << " attempt(s); see `snapctl status`)\n";

@@ -56,7 +56,8 @@ Buffer RefsPrefix(const std::vector<ChunkId>& refs) {
 }  // namespace
 
 ByteSpan Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* scratch,
-                                   const Buffer* delta_base) const {
+                                   const Buffer* delta_base, std::optional<int> zstd_level) const {
+  const int level = zstd_level.value_or(config_.zstd_level);
   header->raw_length = static_cast<uint32_t>(plain.size());
   header->flags = 0;
   // Per thread, its size kept: a fresh buffer of a chunk's size per call
@@ -66,13 +67,13 @@ ByteSpan Repository::EncodePayload(ByteSpan plain, pack::EntryHeader* header, Bu
   std::optional<ByteSpan> shrunk;
   uint8_t prefix_flag = 0;
   if (delta_base) {
-    shrunk = codec::CompressDeltaInto(plain, *delta_base, config_.zstd_level, &packed);
+    shrunk = codec::CompressDeltaInto(plain, *delta_base, level, &packed);
     prefix_flag = pack::kFlagDelta;
   } else if (!header->refs.empty()) {
-    shrunk = codec::CompressDeltaInto(plain, RefsPrefix(header->refs), config_.zstd_level, &packed);
+    shrunk = codec::CompressDeltaInto(plain, RefsPrefix(header->refs), level, &packed);
     prefix_flag = pack::kFlagRefsPrefix;
   } else {
-    shrunk = codec::CompressInto(plain, config_.zstd_level, &packed);
+    shrunk = codec::CompressInto(plain, level, &packed);
   }
   ByteSpan body = plain;
   if (shrunk) {
@@ -117,6 +118,23 @@ Result<ByteSpan> Repository::DecodePayload(const pack::DecodedFrame& frame, Chun
                                            int* delta_depth) const {
   const pack::EntryHeader& h = frame.header;
   std::string what = "chunk " + h.id.ShortHex();
+  if (h.flags & pack::kFlagSlice) {
+    // In clear even when encrypted: an offset, and what it cuts is checked
+    // against the ID below.
+    Result<uint32_t> offset = pack::DecodeSlicePayload(frame.payload);
+    if (!offset.ok()) return offset.status().WithContext(what);
+    Result<std::shared_ptr<const Buffer>> bundle = ReadBundle(h.refs[0]);
+    if (!bundle.ok()) return bundle.status().WithContext(what + ": its bundle");
+    const Buffer& b = **bundle;
+    if (*offset > b.size() || h.raw_length > b.size() - *offset)
+      return Status::Corruption(what + ": slice [" + std::to_string(*offset) + ", +" +
+                                std::to_string(h.raw_length) + ") beyond its bundle's " +
+                                std::to_string(b.size()) + " bytes");
+    scratch->plain.assign(b.begin() + *offset, b.begin() + *offset + h.raw_length);
+    if (delta_depth) *delta_depth = 0;
+    if (Hash(scratch->plain) != h.id) return Status::Corruption(what + ": content does not match its ID");
+    return ByteSpan(scratch->plain);
+  }
   ByteSpan body = frame.payload;
   if (h.flags & pack::kFlagSealed) {
     if (!sealer_) return Status::Corruption(what + ": sealed, but the repository is unencrypted");
@@ -176,6 +194,19 @@ Result<Buffer> Repository::ReadFrame(const ChunkId& id) const {
   SNAP_ASSIGN_OR_RETURN(ByteSpan got, ReadFrame(id, &frame));
   frame.resize(got.size());
   return frame;
+}
+
+Result<std::shared_ptr<const Buffer>> Repository::ReadBundle(const ChunkId& id) const {
+  if (std::shared_ptr<const Buffer> hit = bundles_.Get(id)) return hit;
+  ChunkScratch scratch;
+  SNAP_ASSIGN_OR_RETURN(ByteSpan frame, ReadFrame(id, &scratch.frame));
+  SNAP_ASSIGN_OR_RETURN(pack::DecodedFrame f, pack::DecodeFrame(frame));
+  // A bundle is whole: decoding a slice never reads more than one frame
+  // beyond its own, and a hostile chain cannot loop.
+  if (f.header.kind != pack::EntryKind::kData || pack::HasBaseRefs(f.header.flags))
+    return Status::Corruption("chunk " + id.ShortHex() + " is not a bundle (a slice or delta itself)");
+  SNAP_ASSIGN_OR_RETURN(ByteSpan plain, DecodePayload(f, &scratch));
+  return bundles_.Put(id, TakeOwned(&scratch, plain));
 }
 
 Result<ByteSpan> Repository::ReadFrame(const ChunkId& id, Buffer* scratch) const {

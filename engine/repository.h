@@ -6,6 +6,7 @@
 // Thread-safe after Open: every method may be called concurrently.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "engine/index/files_cache.h"
 #include "engine/index/kv_store.h"
 #include "engine/pack/pack_format.h"
+#include "engine/repo/bundle_cache.h"
 #include "engine/repo/config.h"
 #include "engine/repo/key_file.h"
 #include "engine/result.h"
@@ -122,11 +124,17 @@ class Repository {
   // frame payload, returned; sets header->flags and raw_length. The payload
   // lies in *scratch or, stored as it is, is `plain`: valid while both are.
   // `delta_base`, when given, makes a zstd delta against it (header->refs[0]
-  // must name it).
+  // must name it). `zstd_level` overrides the repository's level.
   ByteSpan EncodePayload(ByteSpan plain, pack::EntryHeader* header, Buffer* scratch,
-                         const Buffer* delta_base = nullptr) const;
+                         const Buffer* delta_base = nullptr,
+                         std::optional<int> zstd_level = std::nullopt) const;
+  // The level a bundle of small chunks is compressed at: two below the
+  // repository's, at least 1. A bundle gives zstd the context a small
+  // chunk alone lacks, so a faster level still shrinks it more.
+  int bundle_zstd_level() const { return std::max(1, config_.zstd_level - 2); }
   // Inverse of EncodePayload for a verified frame: opens, decompresses and
   // checks the plaintext hashes to the frame's ID. Corruption names the ID.
+  // A slice is cut from its bundle (read once, then kept in a small cache).
   // A delta entry is decoded against its base (read recursively);
   // *delta_depth, when given, receives the length of that chain (0: not a
   // delta). Corruption when a chain is longer than kMaxDeltaDepth.
@@ -221,6 +229,9 @@ class Repository {
   // records this index has not applied (their footers, read once and kept).
   Result<std::optional<index::ChunkLocation>> FindMovedChunk(const ChunkId& id) const;
   Status IndexAddedPack(const index::PackId& pack);
+  // The plaintext of the bundle a slice names, verified, from the cache
+  // or read.
+  Result<std::shared_ptr<const Buffer>> ReadBundle(const ChunkId& id) const;
 
   std::string dir_;
   repo::Config config_;
@@ -234,6 +245,7 @@ class Repository {
   std::unique_ptr<index::Catalog> catalog_;
   std::unique_ptr<index::FilesCache> files_cache_;
   ChunkFetcher* fetcher_ = nullptr;
+  mutable repo::BundleCache bundles_;
   bool index_read_only_ = false;
   bool index_rebuilt_ = false;
 

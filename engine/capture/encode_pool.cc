@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/index/chunk_index.h"
 #include "engine/mem/huge_pages.h"
 #include "engine/repository.h"
 
@@ -104,7 +105,78 @@ Status EncodePool::Drain() {
   ++drainers_;
   idle_cv_.wait(lock, [&] { return jobs_.empty() && busy_ == 0; });
   --drainers_;
+  // Every worker is idle, so every bundle is back: store what they hold.
+  std::vector<Bundle> open = std::move(open_bundles_);
+  open_bundles_.clear();
+  lock.unlock();
+  Status s;
+  Buffer scratch;
+  for (Bundle& b : open)
+    if (s.ok()) s = StoreBundle(&b, &scratch);
+  lock.lock();
+  if (!s.ok() && error_.ok()) error_ = s;
   return error_;
+}
+
+bool EncodePool::Bundleable(const Job& job) {
+  return job.header.kind == pack::EntryKind::kData && job.header.refs.empty() && !job.base &&
+         !job.plain.empty() && job.plain.size() < kMaxBundleMember;
+}
+
+Status EncodePool::StoreBundle(Bundle* bundle, Buffer* scratch) {
+  std::vector<Member>& members = bundle->members;
+  if (members.empty()) return Status::OK();
+  Status s;
+  if (members.size() == 1) {
+    // Alone, it is stored as itself (a bundle of one would share its ID).
+    Member& m = members[0];
+    ByteSpan payload = repo_->EncodePayload(bundle->plain, &m.header, scratch);
+    s = sink_->Add(m.header, payload);
+    if (s.ok() && m.stored) m.stored->fetch_add(payload.size(), std::memory_order_relaxed);
+  } else {
+    pack::EntryHeader head;
+    head.kind = pack::EntryKind::kData;
+    head.id = repo_->Hash(bundle->plain);
+    // Only a committed copy is reused: one merely claimed by this run may
+    // land in a later pack than the slices cut from it.
+    Result<std::optional<index::ChunkLocation>> stored = repo_->chunk_index().Get(head.id);
+    if (!stored.ok()) return stored.status();
+    std::vector<repo::PackSink::Entry> group;
+    group.reserve(members.size() + 1);
+    ByteSpan payload;
+    if (!*stored) {
+      payload = repo_->EncodePayload(bundle->plain, &head, scratch, nullptr,
+                                     repo_->bundle_zstd_level());
+      group.push_back({&head, payload});
+    }
+    Buffer offsets;
+    std::vector<size_t> ends;
+    ends.reserve(members.size());
+    for (Member& m : members) {
+      m.header.flags = pack::kFlagSlice;
+      m.header.refs.assign(1, head.id);
+      pack::EncodeSlicePayload(m.offset, &offsets);
+      ends.push_back(offsets.size());
+    }
+    for (size_t i = 0; i < members.size(); ++i) {
+      size_t start = i == 0 ? 0 : ends[i - 1];
+      group.push_back({&members[i].header, ByteSpan(offsets).subspan(start, ends[i] - start)});
+    }
+    s = sink_->Add(group);
+    if (s.ok()) {
+      // Each member's share of the bundle, by size, and its slice.
+      const double per_byte = static_cast<double>(payload.size()) / bundle->plain.size();
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (!members[i].stored) continue;
+        uint64_t share = static_cast<uint64_t>(per_byte * members[i].header.raw_length + 0.5);
+        members[i].stored->fetch_add(share + group[group.size() - members.size() + i].payload.size(),
+                                     std::memory_order_relaxed);
+      }
+    }
+  }
+  bundle->plain.clear();
+  members.clear();
+  return s;
 }
 
 void EncodePool::Work() {
@@ -120,13 +192,29 @@ void EncodePool::Work() {
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     queued_bytes_ -= job.plain.size();
+    const bool small = Bundleable(job);
+    Bundle bundle;
+    if (small && !open_bundles_.empty()) {
+      bundle = std::move(open_bundles_.back());
+      open_bundles_.pop_back();
+    }
     ++busy_;
     lock.unlock();
-    ByteSpan payload =
-        repo_->EncodePayload(job.plain, &job.header, &scratch, job.base ? &*job.base : nullptr);
-    Status s = sink_->Add(job.header, payload);
-    if (s.ok() && job.stored) job.stored->fetch_add(payload.size(), std::memory_order_relaxed);
+    Status s;
+    if (small) {
+      job.header.raw_length = static_cast<uint32_t>(job.plain.size());
+      bundle.members.push_back(
+          {std::move(job.header), static_cast<uint32_t>(bundle.plain.size()), job.stored});
+      bundle.plain.insert(bundle.plain.end(), job.plain.begin(), job.plain.end());
+      if (bundle.plain.size() >= kBundleBytes) s = StoreBundle(&bundle, &scratch);
+    } else {
+      ByteSpan payload =
+          repo_->EncodePayload(job.plain, &job.header, &scratch, job.base ? &*job.base : nullptr);
+      s = sink_->Add(job.header, payload);
+      if (s.ok() && job.stored) job.stored->fetch_add(payload.size(), std::memory_order_relaxed);
+    }
     lock.lock();
+    if (!bundle.members.empty()) open_bundles_.push_back(std::move(bundle));
     Recycle(std::move(job.plain));
     --busy_;
     if (!s.ok() && error_.ok()) error_ = s;

@@ -1,6 +1,12 @@
 // EncodePool: worker threads that compress, seal and pack new chunks while
 // the capture thread reads, cuts and hashes the next ones. The queue is
 // bounded, so memory stays bounded whatever the data set's size.
+//
+// Small data chunks (a source tree's files) are not compressed one by one:
+// zstd spends ~10 us on each frame whatever its size, more than the
+// compression of a 1 KiB file itself. Workers gather them into bundles of
+// ~256 KiB, stored as one chunk compressed as a whole, and store each small
+// chunk as a slice of its bundle (FORMAT.md "Slices").
 #pragma once
 
 #include <atomic>
@@ -36,8 +42,14 @@ class EncodePool {
   // is added to it once the chunk is in the sink (a source's stored bytes).
   Status Submit(pack::EntryHeader header, Buffer plain, std::optional<Buffer> delta_base = {},
                 std::atomic<uint64_t>* stored = nullptr);
-  // Waits until every queued chunk is in the sink; the first error, if any.
+  // Waits until every queued chunk is in the sink (bundles not yet full
+  // included); the first error, if any.
   Status Drain();
+
+  // A data chunk smaller than this goes into a bundle.
+  static constexpr size_t kMaxBundleMember = 16u << 10;
+  // A bundle is stored once it holds this much.
+  static constexpr size_t kBundleBytes = 256u << 10;
   // A copy of `data` to Submit, in a buffer a worker is done with when one
   // is large enough: a fresh allocation of a media chunk's size (MiBs, so
   // mmapped) costs a page fault per 4 KiB it is filled with.
@@ -50,7 +62,21 @@ class EncodePool {
     std::optional<Buffer> base;
     std::atomic<uint64_t>* stored;
   };
+  // Small chunks gathered to be stored as one (see above); a worker holds
+  // one while it adds to it.
+  struct Member {
+    pack::EntryHeader header;
+    uint32_t offset;  // in the bundle's plaintext
+    std::atomic<uint64_t>* stored;
+  };
+  struct Bundle {
+    Buffer plain;
+    std::vector<Member> members;
+  };
+  static bool Bundleable(const Job& job);
   void Work();
+  // Stores the bundle and its members' slices; leaves it empty.
+  Status StoreBundle(Bundle* bundle, Buffer* scratch);
 
   const Repository* repo_;
   repo::PackSink* sink_;
@@ -62,6 +88,7 @@ class EncodePool {
   void Recycle(Buffer plain);  // REQUIRES: mu_ held
 
   std::deque<Job> jobs_;      // guarded by mu_
+  std::vector<Bundle> open_bundles_;  // not full, no worker's; guarded by mu_
   std::vector<Buffer> spare_;  // encoded chunks' buffers, guarded by mu_
   size_t spare_bytes_ = 0;     // their capacity, guarded by mu_
   size_t queued_bytes_ = 0;   // guarded by mu_

@@ -277,6 +277,42 @@ TEST_F(GcTest, WritersDoNotReuseChunksOfCondemnedPacks) {
   EXPECT_OK(repo->ReadTree(root));  // still readable
 }
 
+// Small files are slices of bundles (FORMAT.md "Slices"): a bundle stays
+// while any slice of it is live, through a repack, and goes with the last.
+TEST_F(GcTest, ABundleLivesAsLongAsOneOfItsSlices) {
+  for (int i = 0; i < 60; ++i) {
+    std::string text;
+    for (int l = 0; text.size() < 3000; ++l) text += "row " + std::to_string(i * 1000 + l) + "\n";
+    std::ofstream(src() + "/f" + std::to_string(i), std::ios::binary) << text;
+  }
+  Repository::SnapshotInfo s1 = Snap(1000);
+  for (int i = 0; i < 60; ++i)
+    if (i % 10) fsys::remove(src() + "/f" + std::to_string(i));
+  Repository::SnapshotInfo s2 = Snap(2000);  // six files, all cut from s1's bundle
+  {
+    auto repo = Open();
+    Result<snapshot::Tree> t = repo->ReadTree(s2.record.sources[0].root);
+    ASSERT_OK(t);
+    while (t.ok() && t->nodes.size() == 1 && t->nodes[0].subtree) t = repo->ReadTree(*t->nodes[0].subtree);
+    ASSERT_OK(t);
+    ASSERT_EQ(t->nodes.size(), 6u);
+    Result<std::optional<index::ChunkLocation>> loc = repo->chunk_index().Get(t->nodes[0].content[0]);
+    ASSERT_OK(loc);
+    ASSERT_TRUE(*loc);
+    EXPECT_EQ((*loc)->entry.flags, pack::kFlagSlice);
+  }
+  Forget(s1);
+  Gc(/*ratio=*/0.99);
+  Gc(0.99);
+  ExpectCheckPasses();
+  ExpectReadable(*Open(), s2.record.sources[0].root);
+
+  Forget(s2);
+  Gc();
+  Gc();
+  EXPECT_EQ(Packs().size(), 0u);
+}
+
 TEST_F(GcTest, RepackCopiesLiveFramesAndAnOldIndexStillFindsThem) {
   test::WriteRandomFile(src() + "/a", 300000, 1);
   test::WriteRandomFile(src() + "/b", 300000, 2);

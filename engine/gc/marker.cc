@@ -59,7 +59,7 @@ Status Marker::Expand(const ChunkId& id) {
 Result<std::vector<ChunkId>> Marker::RefsOf(const ChunkCopy& c) const {
   const std::string key = Repository::PackKey(c.pack);
   const std::string where = key + " @" + std::to_string(c.entry.offset);
-  bool needs_refs = c.entry.kind != pack::EntryKind::kData || (c.entry.flags & pack::kFlagDelta);
+  bool needs_refs = c.entry.kind != pack::EntryKind::kData || pack::HasBaseRefs(c.entry.flags);
   if (needs_refs) {
     SNAP_ASSIGN_OR_RETURN(Buffer frame, store_->Get(key, c.entry.offset, c.entry.length));
     Result<pack::DecodedFrame> f = pack::DecodeFrame(frame);

@@ -16,12 +16,14 @@ using codec::Decoder;
 using codec::Encoder;
 using codec::Xxh3;
 
-constexpr uint8_t kKnownFlags = kFlagCompressed | kFlagSealed | kFlagDelta | kFlagRefsPrefix;
+constexpr uint8_t kKnownFlags =
+    kFlagCompressed | kFlagSealed | kFlagDelta | kFlagRefsPrefix | kFlagSlice;
 // zstd's worst-case growth of a kMaxRawLength input (~256 KiB) plus an AEAD
 // nonce and tag fit well inside this slack. Bounds what a reader of a
 // hostile frame header would allocate.
 constexpr uint64_t kMaxStoredLength = uint64_t{kMaxRawLength} + (1u << 20);
 constexpr size_t kMinFrameSize = kFrameHeaderSize + kFrameChecksumSize;
+constexpr uint32_t kMaxVarint32Length = 5;
 // id, kind, flags and three one-byte varints: the least a footer entry takes.
 constexpr size_t kMinFooterEntrySize = ChunkId::kSize + 5;
 
@@ -110,6 +112,13 @@ Result<FrameFields> ParseFrameFields(ByteSpan data) {
     if (!(f.flags & kFlagCompressed)) return FrameError("refs prefix on an uncompressed payload");
     if (f.ref_count == 0) return FrameError("refs prefix without refs");
   }
+  if (f.flags & kFlagSlice) {
+    if (f.flags != kFlagSlice) return FrameError("slice with flags " + Hex8(f.flags));
+    if (f.kind != static_cast<uint8_t>(EntryKind::kData)) return FrameError("slice of kind " + Num(f.kind));
+    if (f.ref_count != 1) return FrameError("slice with " + Num(f.ref_count) + " refs, not 1");
+    if (f.stored_length == 0 || f.stored_length > kMaxVarint32Length)
+      return FrameError("slice payload of " + Num(f.stored_length) + " bytes");
+  }
   return f;
 }
 
@@ -162,7 +171,7 @@ Status CheckPlacement(const PackEntry& e, uint64_t i, uint64_t* next, uint64_t e
   if (e.offset < *next) {
     return FooterError("entry " + Num(i) + " is out of order or overlaps entry " + Num(i - 1));
   }
-  size_t min_size = kMinFrameSize + ((e.flags & kFlagDelta) ? ChunkId::kSize : 0);
+  size_t min_size = kMinFrameSize + (HasBaseRefs(e.flags) ? ChunkId::kSize : 0);
   if (e.length < min_size) {
     return FooterError("entry " + Num(i) + " length " + Num(e.length) + " is below a frame's " +
                        Num(min_size));
@@ -345,6 +354,16 @@ Result<std::vector<PackEntry>> DecodeFooter(ByteSpan footer_and_trailer, uint64_
   ByteSpan footer = footer_and_trailer.last(fl + kTrailerSize).first(fl);
   if (!FooterChecksumMatches(footer, trailer)) return FooterError("checksum mismatch");
   return ParseFooter(footer, pack_size - fl - kTrailerSize);
+}
+
+void EncodeSlicePayload(uint32_t offset, Buffer* out) { Encoder(out).PutVarint(offset); }
+
+Result<uint32_t> DecodeSlicePayload(ByteSpan payload) {
+  Decoder d(payload);
+  uint32_t offset = 0;
+  // GetVarint32 takes the shortest form only: one offset, one encoding.
+  if (!d.GetVarint32(&offset) || !d.done()) return FrameError("malformed slice offset");
+  return offset;
 }
 
 Status ScanFrames(ByteSpan pack,

@@ -51,6 +51,13 @@ inline constexpr uint8_t kFlagDelta = 1 << 2;       // zstd delta against refs[0
 // zstd with the refs' IDs, concatenated, as its prefix: a tree or stream
 // list spells out the IDs its refs already hold.
 inline constexpr uint8_t kFlagRefsPrefix = 1 << 3;
+// A small chunk stored inside another: its plaintext is the raw_length bytes
+// at an offset (the payload, a varint, in clear) of refs[0]'s plaintext, a
+// bundle of small chunks compressed as one (FORMAT.md "Slices").
+inline constexpr uint8_t kFlagSlice = 1 << 4;
+
+// Whether decoding the entry reads the chunks its refs name.
+inline bool HasBaseRefs(uint8_t flags) { return flags & (kFlagDelta | kFlagSlice); }
 
 // The cleartext header of one entry.
 struct EntryHeader {
@@ -131,6 +138,11 @@ Result<uint32_t> DecodeTrailer(ByteSpan trailer);
 // bytes) of a pack of `pack_size` bytes, checking the checksum and that
 // every entry lies inside the pack's frame area.
 Result<std::vector<PackEntry>> DecodeFooter(ByteSpan footer_and_trailer, uint64_t pack_size);
+
+// A slice's payload: its offset in the bundle's plaintext. Decode rejects
+// anything but one canonical varint below 2^32.
+void EncodeSlicePayload(uint32_t offset, Buffer* out);
+Result<uint32_t> DecodeSlicePayload(ByteSpan payload);
 
 // Walks the frames of a whole pack from its header without the footer (for
 // index rebuilds when a footer is damaged). Calls fn for each verified

@@ -256,8 +256,8 @@ TEST(PackFormat, RejectsFrameOfUnknownKind) {
 }
 
 TEST(PackFormat, RejectsFrameWithUnknownFlagBits) {
-  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, 0x11);
-  EXPECT_EQ(s.message(), "pack frame: unknown flag bits 0x10");
+  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, 0x21);
+  EXPECT_EQ(s.message(), "pack frame: unknown flag bits 0x20");
 }
 
 TEST(PackFormat, RejectsFrameWithRawLengthAboveMax) {
@@ -286,6 +286,45 @@ TEST(PackFormat, RejectsRefsPrefixFrameWithoutRefsOrCompressionOrWithDelta) {
 TEST(PackFormat, RejectsDeltaFrameWithoutBaseRef) {
   Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, kFlagDelta);
   EXPECT_EQ(s.message(), "pack frame: delta entry without a base ref");
+}
+
+// A slice is an offset into the one chunk it names: nothing else fits.
+TEST(PackFormat, RejectsSliceFramesOfAnyOtherShape) {
+  EntryHeader slice = Header(EntryKind::kData, kFlagSlice, 9, {Id(1)});
+  Buffer offset;
+  EncodeSlicePayload(300, &offset);
+  Buffer good = OneFrame(slice, offset);
+  ASSERT_OK(DecodeFrame(good));
+  EXPECT_EQ(DecodeSlicePayload(DecodeFrame(good)->payload).value(), 300u);
+
+  EXPECT_EQ(DecodePatched(slice, 1, kFlagSlice | kFlagCompressed).message(),
+            "pack frame: slice with flags 0x11");
+  EXPECT_EQ(DecodePatched(slice, 1, kFlagSlice | kFlagSealed).message(),
+            "pack frame: slice with flags 0x12");
+  EXPECT_EQ(DecodePatched(slice, 0, 2).message(), "pack frame: slice of kind 2");
+  EXPECT_EQ(DecodePatched(Header(EntryKind::kData, kFlagSlice, 9), 1, kFlagSlice).message(),
+            "pack frame: slice with 0 refs, not 1");
+  EXPECT_EQ(DecodePatched(Header(EntryKind::kData, kFlagSlice, 9, {Id(1), Id(2)}), 1, kFlagSlice)
+                .message(),
+            "pack frame: slice with 2 refs, not 1");
+  // DecodePatched's payload is 16 bytes: no varint is that long.
+  EXPECT_EQ(DecodePatched(slice, 1, kFlagSlice).message(), "pack frame: slice payload of 16 bytes");
+  EXPECT_EQ(DecodeFrame(OneFrame(slice, {})).status().message(), "pack frame: slice payload of 0 bytes");
+}
+
+TEST(PackFormat, SliceOffsetIsOneShortestVarint) {
+  for (uint32_t v : {0u, 127u, 128u, 1u << 20, UINT32_MAX}) {
+    Buffer b;
+    EncodeSlicePayload(v, &b);
+    EXPECT_EQ(DecodeSlicePayload(b).value(), v);
+  }
+  const Buffer padded = {std::byte{0x81}, std::byte{0x00}};  // 1, not in shortest form
+  EXPECT_EQ(DecodeSlicePayload(padded).status().message(), "pack frame: malformed slice offset");
+  const Buffer trailing = {std::byte{0x01}, std::byte{0x01}};
+  EXPECT_EQ(DecodeSlicePayload(trailing).status().message(), "pack frame: malformed slice offset");
+  const Buffer too_big = {std::byte{0xff}, std::byte{0xff}, std::byte{0xff}, std::byte{0xff},
+                          std::byte{0x1f}};  // 2^35 - 1
+  EXPECT_EQ(DecodeSlicePayload(too_big).status().message(), "pack frame: malformed slice offset");
 }
 
 TEST(PackFormat, RejectsFrameWithNonzeroReservedField) {

@@ -68,33 +68,44 @@ Result<bool> PackSink::Claim(const ChunkId& id) {
 }
 
 Status PackSink::Add(const pack::EntryHeader& header, ByteSpan payload) {
-  // Readers reject entries past these bounds; never write one.
-  if (header.refs.size() > pack::kMaxRefs || header.raw_length > pack::kMaxRawLength)
-    return Status::InvalidArgument("chunk " + header.id.ShortHex() +
-                                   ": too large to store (a directory with millions of entries?)");
+  Entry e{&header, payload};
+  return Add(std::span<const Entry>(&e, 1));
+}
+
+Status PackSink::Add(std::span<const Entry> group) {
+  size_t group_bytes = 0;
+  for (const Entry& e : group) {
+    // Readers reject entries past these bounds; never write one.
+    if (e.header->refs.size() > pack::kMaxRefs || e.header->raw_length > pack::kMaxRawLength)
+      return Status::InvalidArgument("chunk " + e.header->id.ShortHex() +
+                                     ": too large to store (a directory with millions of entries?)");
+    group_bytes += EntryBytes(*e.header, e.payload.size());
+  }
   {
     std::unique_lock<std::mutex> lock(mu_);
     // Room first: at most kMaxQueuedBytes wait for the writer.
     written_cv_.wait(lock, [&] { return queued_bytes_ <= kMaxQueuedBytes || !failed_.ok(); });
     SNAP_RETURN_IF_ERROR(failed_);
-    // A pack closes once past its target, or before an entry that would
+    // A pack closes once past its target, or before entries that would
     // take it past the target and the slack.
     size_t target = repo_->config().pack_target_size;
     if (writer_ && writer_->entry_count() > 0 &&
         writer_->size() + writer_->entry_count() * kFooterLineBytes + kFooterFixedBytes +
-                EntryBytes(header, payload.size()) >
+                group_bytes >
             target + kPackSlack)
       QueueLastPiece(std::move(writer_));
     if (!writer_) writer_ = std::make_unique<pack::PackWriter>(SpareBuffer());
-    writer_->Add(header, payload);
+    for (const Entry& e : group) writer_->Add(*e.header, e.payload);
     if (writer_->size() >= target)
       QueueLastPiece(std::move(writer_));
     else if (writer_->held() >= kPieceBytes)
       QueuePiece(Piece{.bytes = writer_->Take(SpareBuffer()), .last = false, .entries = {}});
   }
-  new_chunks_++;
-  new_bytes_ += header.raw_length;
-  stored_bytes_ += payload.size();
+  for (const Entry& e : group) {
+    new_chunks_++;
+    new_bytes_ += e.header->raw_length;
+    stored_bytes_ += e.payload.size();
+  }
   return Status::OK();
 }
 

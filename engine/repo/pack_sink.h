@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <unordered_set>
 
@@ -49,6 +50,13 @@ class PackSink {
   // Adds an encoded entry (see Repository::EncodePayload). Writes a pack
   // when the current one reaches the target size.
   Status Add(const pack::EntryHeader& header, ByteSpan payload);
+  // Adds entries into one pack, in order: a bundle with its slices, so that
+  // no slice is committed before what it is cut from.
+  struct Entry {
+    const pack::EntryHeader* header;
+    ByteSpan payload;
+  };
+  Status Add(std::span<const Entry> group);
   // Encodes and adds `plain` as an entry of `kind` if it is new.
   // Returns its ID.
   Result<ChunkId> Put(pack::EntryKind kind, ByteSpan plain, std::vector<ChunkId> refs = {});

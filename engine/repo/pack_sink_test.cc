@@ -4,8 +4,10 @@
 // and trees are stored with their refs as zstd prefix.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
+#include "engine/capture/encode_pool.h"
 #include "engine/codec/compress.h"
 #include "engine/codec/crypto.h"
 #include "engine/repo/pack_sink.h"
@@ -258,6 +260,124 @@ TEST_P(ChunkReadsTest, PacksWrittenInPiecesByConcurrentWritersAreNamedByTheirByt
       EXPECT_TRUE(Buffer(got->begin(), got->end()) == chunks[t][i]) << t << " " << i;
     }
   }
+}
+
+// Through an encode pool, as a capture stores them: chunks under 16 KiB
+// become slices of ~256 KiB bundles, larger ones and empty ones do not,
+// and every one reads back exactly, alone or one after another.
+TEST_P(ChunkReadsTest, SmallChunksAreStoredAsSlicesOfBundlesAndReadBackExactly) {
+  std::vector<Buffer> chunks;
+  for (int i = 0; i < 300; ++i)
+    chunks.push_back(i % 3 ? Text(100 + (i * 397) % 9000, static_cast<char>(i)) : Random(1 + i * 13));
+  chunks.push_back(Text(40 * 1024, 1));                      // not small
+  chunks.push_back(Text(capture::EncodePool::kMaxBundleMember, 2));  // not small either
+  std::vector<ChunkId> ids;
+  uint64_t raw = 0;
+  std::atomic<uint64_t> stored{0};
+  {
+    repo::PackSink sink(repo_.get());
+    capture::EncodePool pool(repo_.get(), &sink, 2, 1u << 20);
+    for (const Buffer& c : chunks) {
+      pack::EntryHeader h;
+      h.kind = pack::EntryKind::kData;
+      h.id = repo_->Hash(c);
+      ids.push_back(h.id);
+      Result<bool> fresh = sink.Claim(h.id);
+      ASSERT_OK(fresh);
+      ASSERT_TRUE(*fresh);
+      raw += c.size();
+      ASSERT_OK(pool.Submit(h, c, {}, &stored));
+    }
+    ASSERT_OK(pool.Drain());
+    ASSERT_OK(sink.Flush());
+  }
+  std::set<ChunkId> bundles;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    SCOPED_TRACE(i);
+    Result<std::optional<index::ChunkLocation>> loc = repo_->chunk_index().Get(ids[i]);
+    ASSERT_OK(loc);
+    ASSERT_TRUE(*loc);
+    bool small = chunks[i].size() < capture::EncodePool::kMaxBundleMember;
+    EXPECT_EQ((*loc)->entry.flags == pack::kFlagSlice, small);
+    if (small) {
+      Result<Buffer> frame = repo_->ReadFrame(ids[i]);
+      ASSERT_OK(frame);
+      Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
+      ASSERT_OK(f);
+      ASSERT_EQ(f->header.refs.size(), 1u);
+      bundles.insert(f->header.refs[0]);
+    }
+    Result<Buffer> got = repo_->ReadChunk(ids[i]);
+    ASSERT_OK(got);
+    EXPECT_EQ(*got, chunks[i]);
+  }
+  // ~1.4 MB of small chunks in 256 KiB bundles, one per worker left open
+  // at the end: a handful, not one per chunk.
+  EXPECT_GE(bundles.size(), 5u);
+  EXPECT_LE(bundles.size(), 8u);
+  for (const ChunkId& b : bundles) {
+    Result<std::optional<index::ChunkLocation>> loc = repo_->chunk_index().Get(b);
+    ASSERT_OK(loc);
+    ASSERT_TRUE(*loc) << "bundle " << b.ShortHex() << " is not indexed";
+    EXPECT_FALSE(pack::HasBaseRefs((*loc)->entry.flags));
+  }
+  // Stored bytes are attributed: some, and less than the text compresses to
+  // plus the random chunks.
+  EXPECT_GT(stored.load(), 0u);
+  EXPECT_LT(stored.load(), raw);
+  // Read again in reverse through one scratch: a bundle already decoded
+  // or not, the same bytes.
+  ChunkScratch scratch;
+  for (size_t i = chunks.size(); i-- > 0;) {
+    Result<ByteSpan> got = repo_->ReadChunk(ids[i], &scratch);
+    ASSERT_OK(got);
+    ASSERT_EQ(Buffer(got->begin(), got->end()), chunks[i]) << i;
+  }
+}
+
+// Slices are untrusted like any frame: an offset beyond the bundle, one
+// that cuts the wrong bytes, and a slice of a slice are Corruption.
+TEST_P(ChunkReadsTest, AHostileSliceIsCorruption) {
+  Buffer bundle = Text(20000, 3);
+  Buffer member(bundle.begin() + 1000, bundle.begin() + 3000);
+  Buffer other = Text(500, 9);
+  ChunkId bundle_id = PutAll({bundle})[0];
+  auto slice = [&](const Buffer& plain, const ChunkId& of, uint32_t offset) {
+    pack::EntryHeader h;
+    h.kind = pack::EntryKind::kData;
+    h.id = repo_->Hash(plain);
+    h.flags = pack::kFlagSlice;
+    h.raw_length = static_cast<uint32_t>(plain.size());
+    h.refs = {of};
+    Buffer payload;
+    pack::EncodeSlicePayload(offset, &payload);
+    repo::PackSink sink(repo_.get());
+    EXPECT_OK(sink.Add(h, payload));
+    EXPECT_OK(sink.Flush());
+    return h.id;
+  };
+  ChunkId good = slice(member, bundle_id, 1000);
+  Result<Buffer> got = repo_->ReadChunk(good);
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, member);
+
+  ChunkId beyond = slice(other, bundle_id, 19800);
+  got = repo_->ReadChunk(beyond);
+  EXPECT_TRUE(got.status().IsCorruption());
+  EXPECT_NE(got.status().message().find("beyond its bundle's 20000 bytes"), std::string::npos)
+      << got.status().ToString();
+
+  ChunkId wrong = slice(other, bundle_id, 7);
+  got = repo_->ReadChunk(wrong);
+  EXPECT_TRUE(got.status().IsCorruption());
+  EXPECT_NE(got.status().message().find("content does not match its ID"), std::string::npos)
+      << got.status().ToString();
+
+  ChunkId nested = slice(Buffer(member.begin(), member.begin() + 10), good, 0);
+  got = repo_->ReadChunk(nested);
+  EXPECT_TRUE(got.status().IsCorruption());
+  EXPECT_NE(got.status().message().find("is not a bundle"), std::string::npos)
+      << got.status().ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(EncryptedAndClear, ChunkReadsTest, ::testing::Bool());

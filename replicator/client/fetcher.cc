@@ -88,7 +88,7 @@ Status RemoteFetcher::Receive(std::span<const engine::ChunkId> ids,
     Result<engine::pack::DecodedFrame> f = engine::pack::DecodeFrame(m.body);
     if (!f.ok()) return f.status().WithContext(from);
     if (f->header.id != id) return Status::Corruption(from + ": answered with another chunk");
-    if (f->header.flags & engine::pack::kFlagDelta)
+    if (engine::pack::HasBaseRefs(f->header.flags))
       bases->insert(bases->end(), f->header.refs.begin(), f->header.refs.end());
     SNAP_ASSIGN_OR_RETURN(bool claimed, sink_.Claim(id));
     if (claimed) SNAP_RETURN_IF_ERROR(sink_.Add(f->header, f->payload));

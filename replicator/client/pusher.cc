@@ -63,7 +63,16 @@ Status Pusher::SendMissing(std::vector<engine::ChunkId> ids, int depth) {
     // Children first: the replica accepts a frame only when it holds its
     // refs. A sibling sent earlier in this loop is already held, and the
     // HAVE below sees it (the replica handles messages in order).
-    if (!f.header.refs.empty()) SNAP_RETURN_IF_ERROR(SendMissing(f.header.refs, depth + 1));
+    if (engine::pack::HasBaseRefs(f.header.flags)) {
+      std::vector<engine::ChunkId> bases;
+      for (const engine::ChunkId& b : f.header.refs)
+        if (!bases_held_.contains(b)) bases.push_back(b);
+      if (!bases.empty()) SNAP_RETURN_IF_ERROR(SendMissing(bases, depth + 1));
+      if (bases_held_.size() + bases.size() > kMaxRemembered) bases_held_.clear();
+      bases_held_.insert(bases.begin(), bases.end());
+    } else if (!f.header.refs.empty()) {
+      SNAP_RETURN_IF_ERROR(SendMissing(f.header.refs, depth + 1));
+    }
     SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kFrame, frame));
     if (sent_.size() >= kMaxRemembered) sent_.clear();
     sent_.insert(id);

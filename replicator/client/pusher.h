@@ -57,6 +57,9 @@ class Pusher {
   // hold travels once; cleared when it grows past kMaxRemembered (the
   // replica skips a repeat anyway, it only costs bytes).
   std::unordered_set<engine::ChunkId, engine::ChunkIdHash> sent_;
+  // The bases (bundles, delta bases) the replica said it holds or was
+  // sent: the many slices of one bundle ask about it once, not once each.
+  std::unordered_set<engine::ChunkId, engine::ChunkIdHash> bases_held_;
   static constexpr size_t kMaxRemembered = 1u << 20;
 };
 

@@ -51,8 +51,11 @@ Result<bool> PushWriter::AddFrame(ByteSpan frame) {
   if (!decoded.ok()) return decoded.status().WithContext("FRAME");
   const engine::pack::EntryHeader& h = decoded->header;
   std::string what = "chunk " + h.id.ShortHex();
-  SNAP_RETURN_IF_ERROR(
-      CheckSealed(what, (h.flags & engine::pack::kFlagSealed) != 0, repo_->config().encrypted));
+  // A slice's payload is an offset into its bundle, never sealed: it holds
+  // no content (FORMAT.md "Slices").
+  if (!(h.flags & engine::pack::kFlagSlice))
+    SNAP_RETURN_IF_ERROR(
+        CheckSealed(what, (h.flags & engine::pack::kFlagSealed) != 0, repo_->config().encrypted));
   if (pending_.count(h.id)) return false;
   std::vector<bool> held;
   SNAP_RETURN_IF_ERROR(repo_->Held(std::span<const ChunkId>(&h.id, 1), &held));

@@ -82,7 +82,7 @@ void VerifyPack(const IndexCopy& index, const std::string& key, ByteSpan bytes,
 }  // namespace
 
 bool MayHaveRefs(const Where& w) {
-  return w.kind != static_cast<uint8_t>(pack::EntryKind::kData) || (w.flags & pack::kFlagDelta);
+  return w.kind != static_cast<uint8_t>(pack::EntryKind::kData) || pack::HasBaseRefs(w.flags);
 }
 
 const char* KindName(uint8_t kind) {

@@ -202,6 +202,7 @@ void EncodePool::Work() {
     lock.unlock();
     Status s;
     if (small) {
+      if (bundle.plain.capacity() == 0) bundle.plain.reserve(kBundleBytes + kMaxBundleMember);
       job.header.raw_length = static_cast<uint32_t>(job.plain.size());
       bundle.members.push_back(
           {std::move(job.header), static_cast<uint32_t>(bundle.plain.size()), job.stored});
@@ -214,7 +215,8 @@ void EncodePool::Work() {
       if (s.ok() && job.stored) job.stored->fetch_add(payload.size(), std::memory_order_relaxed);
     }
     lock.lock();
-    if (!bundle.members.empty()) open_bundles_.push_back(std::move(bundle));
+    // Back even when just stored: its buffer is kept for the next one.
+    if (small) open_bundles_.push_back(std::move(bundle));
     Recycle(std::move(job.plain));
     --busy_;
     if (!s.ok() && error_.ok()) error_ = s;

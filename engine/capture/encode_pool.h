@@ -47,7 +47,7 @@ class EncodePool {
   Status Drain();
 
   // A data chunk smaller than this goes into a bundle.
-  static constexpr size_t kMaxBundleMember = 16u << 10;
+  static constexpr size_t kMaxBundleMember = 64u << 10;
   // A bundle is stored once it holds this much.
   static constexpr size_t kBundleBytes = 256u << 10;
   // A copy of `data` to Submit, in a buffer a worker is done with when one

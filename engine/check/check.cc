@@ -249,6 +249,26 @@ class Checker {
       damaged_[id] = pack;
       return "chunk " + id.ShortHex() + " not found in " + pack;
     }
+    if (pack::HasBaseRefs((*loc)->entry.flags)) return BaseProblem(id);
+    return std::nullopt;
+  }
+
+  // A slice or delta is only as present as what it is decoded from: its
+  // frame's refs (a small read; without --read-data nothing else reads it).
+  std::optional<std::string> BaseProblem(const ChunkId& id) {
+    Result<Buffer> frame = repo_.ReadFrame(id);
+    Result<pack::DecodedFrame> f =
+        frame.ok() ? pack::DecodeFrame(*frame) : Result<pack::DecodedFrame>(frame.status());
+    if (!f.ok()) {
+      damaged_[id] = f.status().ToString();
+      return "chunk " + id.ShortHex() + ": " + f.status().ToString();
+    }
+    for (const ChunkId& base : f->header.refs) {
+      if (std::optional<std::string> bad = ChunkProblem(base)) {
+        damaged_[id] = "its base " + base.ShortHex();
+        return "chunk " + id.ShortHex() + " is decoded from " + base.ShortHex() + ": " + *bad;
+      }
+    }
     return std::nullopt;
   }
 

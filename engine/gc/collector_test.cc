@@ -313,6 +313,39 @@ TEST_F(GcTest, ABundleLivesAsLongAsOneOfItsSlices) {
   EXPECT_EQ(Packs().size(), 0u);
 }
 
+// Not gc, but its fixture: `check` without --read-data reads no pack, yet
+// a slice whose bundle is gone (here: from the index) is unreadable, and
+// check says so for each file cut from it.
+TEST_F(GcTest, CheckNamesEveryFileWhoseBundleIsGone) {
+  for (int i = 0; i < 20; ++i)
+    std::ofstream(src() + "/f" + std::to_string(i), std::ios::binary)
+        << std::string(2000 + i, static_cast<char>('a' + i));
+  Repository::SnapshotInfo s = Snap(1000);
+  ExpectCheckPasses();
+  auto repo = Open();
+  Result<snapshot::Tree> t = repo->ReadTree(s.record.sources[0].root);
+  while (t.ok() && t->nodes.size() == 1 && t->nodes[0].subtree) t = repo->ReadTree(*t->nodes[0].subtree);
+  ASSERT_OK(t);
+  ASSERT_EQ(t->nodes.size(), 20u);
+  Result<Buffer> frame = repo->ReadFrame(t->nodes[0].content[0]);
+  ASSERT_OK(frame);
+  Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
+  ASSERT_OK(f);
+  ASSERT_EQ(f->header.flags, pack::kFlagSlice);
+  const ChunkId bundle = f->header.refs[0];
+  ASSERT_OK(repo->chunk_index().Remove(std::span<const ChunkId>(&bundle, 1)));
+
+  Result<CheckReport> r = CheckRepository(*repo, CheckOptions{});
+  ASSERT_OK(r);
+  EXPECT_FALSE(r->ok());
+  size_t named = 0;
+  for (const std::string& e : r->errors)
+    if (e.find("is decoded from " + bundle.ShortHex()) != std::string::npos &&
+        e.find("missing") != std::string::npos)
+      named++;
+  EXPECT_EQ(named, 20u) << (r->errors.empty() ? "" : r->errors[0]);
+}
+
 TEST_F(GcTest, RepackCopiesLiveFramesAndAnOldIndexStillFindsThem) {
   test::WriteRandomFile(src() + "/a", 300000, 1);
   test::WriteRandomFile(src() + "/b", 300000, 2);

@@ -262,14 +262,14 @@ TEST_P(ChunkReadsTest, PacksWrittenInPiecesByConcurrentWritersAreNamedByTheirByt
   }
 }
 
-// Through an encode pool, as a capture stores them: chunks under 16 KiB
+// Through an encode pool, as a capture stores them: chunks under 64 KiB
 // become slices of ~256 KiB bundles, larger ones and empty ones do not,
 // and every one reads back exactly, alone or one after another.
 TEST_P(ChunkReadsTest, SmallChunksAreStoredAsSlicesOfBundlesAndReadBackExactly) {
   std::vector<Buffer> chunks;
   for (int i = 0; i < 300; ++i)
     chunks.push_back(i % 3 ? Text(100 + (i * 397) % 9000, static_cast<char>(i)) : Random(1 + i * 13));
-  chunks.push_back(Text(40 * 1024, 1));                      // not small
+  chunks.push_back(Text(100 * 1024, 1));                     // not small
   chunks.push_back(Text(capture::EncodePool::kMaxBundleMember, 2));  // not small either
   std::vector<ChunkId> ids;
   uint64_t raw = 0;

@@ -121,6 +121,7 @@ Result<ByteSpan> Repository::DecodePayload(const pack::DecodedFrame& frame, Chun
   if (h.flags & pack::kFlagSlice) {
     // In clear even when encrypted: an offset, and what it cuts is checked
     // against the ID below.
+    if (h.refs.size() != 1) return Status::Corruption(what + ": slice without its one bundle");
     Result<uint32_t> offset = pack::DecodeSlicePayload(frame.payload);
     if (!offset.ok()) return offset.status().WithContext(what);
     Result<std::shared_ptr<const Buffer>> bundle = ReadBundle(h.refs[0]);
@@ -201,10 +202,13 @@ Result<std::shared_ptr<const Buffer>> Repository::ReadBundle(const ChunkId& id) 
   ChunkScratch scratch;
   SNAP_ASSIGN_OR_RETURN(ByteSpan frame, ReadFrame(id, &scratch.frame));
   SNAP_ASSIGN_OR_RETURN(pack::DecodedFrame f, pack::DecodeFrame(frame));
-  // A bundle is whole: decoding a slice never reads more than one frame
-  // beyond its own, and a hostile chain cannot loop.
-  if (f.header.kind != pack::EntryKind::kData || pack::HasBaseRefs(f.header.flags))
-    return Status::Corruption("chunk " + id.ShortHex() + " is not a bundle (a slice or delta itself)");
+  // Never a slice itself, so a chain of slices cannot loop; a delta is
+  // bounded as any (a dump chunk of the same bytes may be the indexed copy).
+  if (f.header.kind != pack::EntryKind::kData || (f.header.flags & pack::kFlagSlice))
+    return Status::Corruption("chunk " + id.ShortHex() + " is not a bundle (a slice itself)");
+  if (f.header.raw_length > pack::kMaxBundleLength)
+    return Status::Corruption("chunk " + id.ShortHex() + " is too large for a bundle (" +
+                              std::to_string(f.header.raw_length) + " bytes)");
   SNAP_ASSIGN_OR_RETURN(ByteSpan plain, DecodePayload(f, &scratch));
   return bundles_.Put(id, TakeOwned(&scratch, plain));
 }

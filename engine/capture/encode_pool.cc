@@ -29,6 +29,7 @@ EncodePool::EncodePool(const Repository* repo, repo::PackSink* sink, int threads
 }
 
 EncodePool::~EncodePool() {
+  (void)Drain();  // bundles not full are stored too; the error went to Drain's callers
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -105,16 +106,20 @@ Status EncodePool::Drain() {
   ++drainers_;
   idle_cv_.wait(lock, [&] { return jobs_.empty() && busy_ == 0; });
   --drainers_;
-  // Every worker is idle, so every bundle is back: store what they hold.
+  // Every worker is idle, so every bundle is back: store what they hold,
+  // busy meanwhile so that a concurrent Drain waits for them too.
   std::vector<Bundle> open = std::move(open_bundles_);
   open_bundles_.clear();
+  ++busy_;
   lock.unlock();
   Status s;
   Buffer scratch;
   for (Bundle& b : open)
     if (s.ok()) s = StoreBundle(&b, &scratch);
   lock.lock();
+  --busy_;
   if (!s.ok() && error_.ok()) error_ = s;
+  if (drainers_ > 0) idle_cv_.notify_all();
   return error_;
 }
 
@@ -195,7 +200,13 @@ void EncodePool::Work() {
     const bool small = Bundleable(job);
     Bundle bundle;
     if (small && !open_bundles_.empty()) {
-      bundle = std::move(open_bundles_.back());
+      // The fullest: the others (one per worker at most) wait for Drain.
+      auto fullest = std::max_element(open_bundles_.begin(), open_bundles_.end(),
+                                      [](const Bundle& a, const Bundle& b) {
+                                        return a.plain.size() < b.plain.size();
+                                      });
+      bundle = std::move(*fullest);
+      *fullest = std::move(open_bundles_.back());
       open_bundles_.pop_back();
     }
     ++busy_;

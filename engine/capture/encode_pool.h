@@ -50,6 +50,7 @@ class EncodePool {
   static constexpr size_t kMaxBundleMember = 64u << 10;
   // A bundle is stored once it holds this much.
   static constexpr size_t kBundleBytes = 256u << 10;
+  static_assert(kBundleBytes + kMaxBundleMember <= pack::kMaxBundleLength);
   // A copy of `data` to Submit, in a buffer a worker is done with when one
   // is large enough: a fresh allocation of a media chunk's size (MiBs, so
   // mmapped) costs a page fault per 4 KiB it is filled with.

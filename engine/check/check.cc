@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "engine/check.h"
+#include "engine/codec/varint.h"
 #include "engine/snapshot/stream_list.h"
 
 namespace snap::engine {
@@ -249,24 +250,41 @@ class Checker {
       damaged_[id] = pack;
       return "chunk " + id.ShortHex() + " not found in " + pack;
     }
-    if (pack::HasBaseRefs((*loc)->entry.flags)) return BaseProblem(id);
+    if (pack::HasBaseRefs((*loc)->entry.flags)) return BaseProblem(id, **loc);
     return std::nullopt;
   }
 
-  // A slice or delta is only as present as what it is decoded from: its
-  // frame's refs (a small read; without --read-data nothing else reads it).
-  std::optional<std::string> BaseProblem(const ChunkId& id) {
-    Result<Buffer> frame = repo_.ReadFrame(id);
-    Result<pack::DecodedFrame> f =
-        frame.ok() ? pack::DecodeFrame(*frame) : Result<pack::DecodedFrame>(frame.status());
-    if (!f.ok()) {
-      damaged_[id] = f.status().ToString();
-      return "chunk " + id.ShortHex() + ": " + f.status().ToString();
-    }
-    for (const ChunkId& base : f->header.refs) {
-      if (std::optional<std::string> bad = ChunkProblem(base)) {
+  // A slice or delta is only as present as what it is decoded from: the
+  // refs of its frame (its header and refs only: without --read-data no
+  // payload is read), checked like any chunk, down a bounded chain.
+  std::optional<std::string> BaseProblem(const ChunkId& id, const index::ChunkLocation& loc) {
+    const std::string key = Repository::PackKey(loc.pack);
+    const std::string what = "chunk " + id.ShortHex() + " (" + key + " @" +
+                             std::to_string(loc.entry.offset) + ")";
+    auto bad = [&](const std::string& why) {
+      damaged_[id] = key;
+      return what + ": " + why;
+    };
+    if (base_depth_ > Repository::kMaxDeltaDepth + 1) return bad("its chain of bases is too long");
+    Result<Buffer> head = repo_.store().Get(key, loc.entry.offset, pack::kFrameHeaderSize);
+    if (!head.ok()) return bad(head.status().ToString());
+    Result<size_t> size = pack::FrameSize(*head);
+    if (!size.ok()) return bad(size.status().message());
+    if (*size != loc.entry.length) return bad("frame size differs from the index");
+    uint32_t count = 0;
+    codec::Decoder(ByteSpan(*head).subspan(4, 4)).GetFixed32(&count);
+    if (count == 0 || count > Repository::kMaxDeltaBases) return bad(std::to_string(count) + " bases");
+    Result<Buffer> refs =
+        repo_.store().Get(key, loc.entry.offset + pack::kFrameHeaderSize, uint64_t{count} * ChunkId::kSize);
+    if (!refs.ok()) return bad(refs.status().ToString());
+    for (uint32_t i = 0; i < count; ++i) {
+      ChunkId base = ChunkId::FromSpan(ByteSpan(*refs).subspan(i * ChunkId::kSize, ChunkId::kSize));
+      ++base_depth_;
+      std::optional<std::string> problem = ChunkProblem(base);
+      --base_depth_;
+      if (problem) {
         damaged_[id] = "its base " + base.ShortHex();
-        return "chunk " + id.ShortHex() + " is decoded from " + base.ShortHex() + ": " + *bad;
+        return "chunk " + id.ShortHex() + " is decoded from " + base.ShortHex() + ": " + *problem;
       }
     }
     return std::nullopt;
@@ -281,6 +299,7 @@ class Checker {
   std::unordered_map<ChunkId, std::string, ChunkIdHash> damaged_;
   std::unordered_set<ChunkId, ChunkIdHash> verified_, checked_;
   std::unordered_map<ChunkId, Problems, ChunkIdHash> tree_problems_;
+  int base_depth_ = 0;  // bases being checked below the chunk asked about
 };
 
 }  // namespace

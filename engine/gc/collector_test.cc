@@ -27,7 +27,9 @@ class GcTest : public ::testing::Test {
   void SetUp() override {
     InitOptions o;
     o.encrypted = false;
-    o.config.file_chunking = {4096, 16384, 65536};
+    // Chunks of 64 KiB and more: not slices (FORMAT.md "Slices"), so a
+    // file's chunks live and die with it.
+    o.config.file_chunking = {65536, 131072, 262144};
     o.config.pack_target_size = 1u << 20;
     ASSERT_OK(Repository::Init(repo_dir(), o));
     fsys::create_directories(src());

@@ -55,6 +55,9 @@ inline constexpr uint8_t kFlagRefsPrefix = 1 << 3;
 // at an offset (the payload, a varint, in clear) of refs[0]'s plaintext, a
 // bundle of small chunks compressed as one (FORMAT.md "Slices").
 inline constexpr uint8_t kFlagSlice = 1 << 4;
+// The largest chunk a slice may be cut from: a reader decodes (and keeps a
+// few of) them on the word of a slice.
+inline constexpr uint32_t kMaxBundleLength = 1u << 20;
 
 // Whether decoding the entry reads the chunks its refs name.
 inline bool HasBaseRefs(uint8_t flags) { return flags & (kFlagDelta | kFlagSlice); }

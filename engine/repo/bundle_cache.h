@@ -2,7 +2,7 @@
 // small chunks a bundle holds (FORMAT.md "Slices") one after another
 // decodes the bundle once, not once per chunk. Only verified plaintexts
 // go in. Thread-safe; bounded by entry count (a bundle is at most
-// kMaxBundleBytes plus one member).
+// pack::kMaxBundleLength).
 #pragma once
 
 #include <cstddef>

@@ -336,7 +336,8 @@ TEST_P(ChunkReadsTest, SmallChunksAreStoredAsSlicesOfBundlesAndReadBackExactly) 
 }
 
 // Slices are untrusted like any frame: an offset beyond the bundle, one
-// that cuts the wrong bytes, and a slice of a slice are Corruption.
+// that cuts the wrong bytes, a slice of a chunk too large to be a bundle
+// and a slice of a slice are Corruption.
 TEST_P(ChunkReadsTest, AHostileSliceIsCorruption) {
   Buffer bundle = Text(20000, 3);
   Buffer member(bundle.begin() + 1000, bundle.begin() + 3000);
@@ -373,10 +374,17 @@ TEST_P(ChunkReadsTest, AHostileSliceIsCorruption) {
   EXPECT_NE(got.status().message().find("content does not match its ID"), std::string::npos)
       << got.status().ToString();
 
+  Buffer huge = Text(pack::kMaxBundleLength + 1, 5);
+  ChunkId huge_id = PutAll({huge})[0];
+  got = repo_->ReadChunk(slice(Buffer(huge.begin(), huge.begin() + 100), huge_id, 0));
+  EXPECT_TRUE(got.status().IsCorruption());
+  EXPECT_NE(got.status().message().find("too large for a bundle"), std::string::npos)
+      << got.status().ToString();
+
   ChunkId nested = slice(Buffer(member.begin(), member.begin() + 10), good, 0);
   got = repo_->ReadChunk(nested);
   EXPECT_TRUE(got.status().IsCorruption());
-  EXPECT_NE(got.status().message().find("is not a bundle"), std::string::npos)
+  EXPECT_NE(got.status().message().find("is not a bundle (a slice itself)"), std::string::npos)
       << got.status().ToString();
 }
 

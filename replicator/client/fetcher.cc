@@ -48,6 +48,7 @@ Status RemoteFetcher::FetchLocked(std::vector<engine::ChunkId> ids, int depth) {
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   SNAP_ASSIGN_OR_RETURN(std::vector<engine::ChunkId> want, NotIndexed(ids));
   std::vector<engine::ChunkId> bases;
+  std::vector<engine::Buffer> held;
   auto batch = [&](size_t at) {
     return std::span<const engine::ChunkId>(want).subspan(at, std::min(kBatch, want.size() - at));
   };
@@ -56,11 +57,21 @@ Status RemoteFetcher::FetchLocked(std::vector<engine::ChunkId> ids, int depth) {
   if (!want.empty()) SNAP_RETURN_IF_ERROR(Request(batch(0)));
   for (size_t at = 0; at < want.size(); at += kBatch) {
     if (at + kBatch < want.size()) SNAP_RETURN_IF_ERROR(Request(batch(at + kBatch)));
-    SNAP_RETURN_IF_ERROR(Receive(batch(at), &bases));
+    SNAP_RETURN_IF_ERROR(Receive(batch(at), &bases, &held));
   }
   SNAP_RETURN_IF_ERROR(sink_.Flush());
-  if (!bases.empty()) return FetchLocked(std::move(bases), depth + 1);
-  return Status::OK();
+  // Bases first, committed, then what is decoded from them: a slice or
+  // delta indexed without its base would be reused by the next snapshot
+  // and unreadable (a cut connection or a crash in between).
+  if (!bases.empty()) SNAP_RETURN_IF_ERROR(FetchLocked(std::move(bases), depth + 1));
+  if (held.empty()) return Status::OK();
+  for (const engine::Buffer& frame : held) {
+    Result<engine::pack::DecodedFrame> f = engine::pack::DecodeFrame(frame);
+    if (!f.ok()) return f.status();  // decoded once already
+    SNAP_ASSIGN_OR_RETURN(bool claimed, sink_.Claim(f->header.id));
+    if (claimed) SNAP_RETURN_IF_ERROR(sink_.Add(f->header, f->payload));
+  }
+  return sink_.Flush();
 }
 
 Status RemoteFetcher::Request(std::span<const engine::ChunkId> ids) {
@@ -73,7 +84,8 @@ Status RemoteFetcher::Request(std::span<const engine::ChunkId> ids) {
 }
 
 Status RemoteFetcher::Receive(std::span<const engine::ChunkId> ids,
-                              std::vector<engine::ChunkId>* bases) {
+                              std::vector<engine::ChunkId>* bases,
+                              std::vector<engine::Buffer>* held) {
   for (const engine::ChunkId& id : ids) {
     SNAP_ASSIGN_OR_RETURN(protocol::Message m, channel_->Receive());
     std::string from = "replica " + channel_->peer() + ": chunk " + id.ShortHex();
@@ -88,12 +100,15 @@ Status RemoteFetcher::Receive(std::span<const engine::ChunkId> ids,
     Result<engine::pack::DecodedFrame> f = engine::pack::DecodeFrame(m.body);
     if (!f.ok()) return f.status().WithContext(from);
     if (f->header.id != id) return Status::Corruption(from + ": answered with another chunk");
-    if (engine::pack::HasBaseRefs(f->header.flags))
-      bases->insert(bases->end(), f->header.refs.begin(), f->header.refs.end());
-    SNAP_ASSIGN_OR_RETURN(bool claimed, sink_.Claim(id));
-    if (claimed) SNAP_RETURN_IF_ERROR(sink_.Add(f->header, f->payload));
     stats_.chunks++;
     stats_.bytes += m.body.size();
+    if (engine::pack::HasBaseRefs(f->header.flags)) {
+      bases->insert(bases->end(), f->header.refs.begin(), f->header.refs.end());
+      held->push_back(std::move(m.body));
+      continue;
+    }
+    SNAP_ASSIGN_OR_RETURN(bool claimed, sink_.Claim(id));
+    if (claimed) SNAP_RETURN_IF_ERROR(sink_.Add(f->header, f->payload));
   }
   return Status::OK();
 }

@@ -56,7 +56,11 @@ class RemoteFetcher : public engine::ChunkFetcher {
   // Sends one GET_CHUNKS for `ids`.
   Status Request(std::span<const engine::ChunkId> ids);
   // Reads the answers to that request and stores them; collects delta bases.
-  Status Receive(std::span<const engine::ChunkId> ids, std::vector<engine::ChunkId>* bases);
+  // Stores the frames answering `ids`, except those decoded from other
+  // chunks (slices, deltas): their frames go to *held and their bases to
+  // *bases, so that they are stored only once their bases are.
+  Status Receive(std::span<const engine::ChunkId> ids, std::vector<engine::ChunkId>* bases,
+                 std::vector<engine::Buffer>* held);
 
   engine::Repository* repo_;
   net::Channel* channel_;

@@ -10,7 +10,7 @@
 #include <unordered_set>
 
 #include "engine/check.h"
-#include "engine/codec/varint.h"
+#include "engine/pack/frame_refs.h"
 #include "engine/snapshot/stream_list.h"
 
 namespace snap::engine {
@@ -266,19 +266,11 @@ class Checker {
       return what + ": " + why;
     };
     if (base_depth_ > Repository::kMaxDeltaDepth + 1) return bad("its chain of bases is too long");
-    Result<Buffer> head = repo_.store().Get(key, loc.entry.offset, pack::kFrameHeaderSize);
-    if (!head.ok()) return bad(head.status().ToString());
-    Result<size_t> size = pack::FrameSize(*head);
-    if (!size.ok()) return bad(size.status().message());
-    if (*size != loc.entry.length) return bad("frame size differs from the index");
-    uint32_t count = 0;
-    codec::Decoder(ByteSpan(*head).subspan(4, 4)).GetFixed32(&count);
-    if (count == 0 || count > Repository::kMaxDeltaBases) return bad(std::to_string(count) + " bases");
-    Result<Buffer> refs =
-        repo_.store().Get(key, loc.entry.offset + pack::kFrameHeaderSize, uint64_t{count} * ChunkId::kSize);
-    if (!refs.ok()) return bad(refs.status().ToString());
-    for (uint32_t i = 0; i < count; ++i) {
-      ChunkId base = ChunkId::FromSpan(ByteSpan(*refs).subspan(i * ChunkId::kSize, ChunkId::kSize));
+    Result<std::vector<ChunkId>> refs = pack::ReadFrameRefs(
+        repo_.store(), key, loc.entry.offset, loc.entry.length, Repository::kMaxDeltaBases);
+    if (!refs.ok()) return bad(refs.status().message());
+    if (refs->empty()) return bad("no base among its refs");
+    for (const ChunkId& base : *refs) {
       ++base_depth_;
       std::optional<std::string> problem = ChunkProblem(base);
       --base_depth_;

@@ -2,18 +2,13 @@
 
 #include <cstring>
 
+#include "engine/pack/frame_refs.h"
 #include "engine/repository.h"
 
 namespace snap::engine::gc {
 namespace {
 
 constexpr uint64_t kProgressEvery = 4096;
-
-uint32_t LoadU32(ByteSpan b) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[i]);
-  return v;
-}
 
 }  // namespace
 
@@ -67,18 +62,7 @@ Result<std::vector<ChunkId>> Marker::RefsOf(const ChunkCopy& c) const {
     if (f->header.id != c.entry.id) return Status::Corruption(where + ": holds another chunk");
     return std::move(f->header.refs);
   }
-  SNAP_ASSIGN_OR_RETURN(Buffer header, store_->Get(key, c.entry.offset, pack::kFrameHeaderSize));
-  Result<size_t> size = pack::FrameSize(header);
-  if (!size.ok()) return size.status().WithContext(where);
-  if (*size != c.entry.length) return Status::Corruption(where + ": frame size differs from the footer");
-  uint32_t ref_count = LoadU32(ByteSpan(header).subspan(4, 4));
-  std::vector<ChunkId> refs;
-  if (ref_count == 0) return refs;
-  SNAP_ASSIGN_OR_RETURN(Buffer raw, store_->Get(key, c.entry.offset + pack::kFrameHeaderSize,
-                                                uint64_t{ref_count} * ChunkId::kSize));
-  for (uint32_t i = 0; i < ref_count; ++i)
-    refs.push_back(ChunkId::FromSpan(ByteSpan(raw).subspan(i * ChunkId::kSize, ChunkId::kSize)));
-  return refs;
+  return pack::ReadFrameRefs(*store_, key, c.entry.offset, c.entry.length);
 }
 
 }  // namespace snap::engine::gc

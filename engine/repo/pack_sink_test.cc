@@ -292,14 +292,19 @@ TEST_P(ChunkReadsTest, SmallChunksAreStoredAsSlicesOfBundlesAndReadBackExactly) 
     ASSERT_OK(sink.Flush());
   }
   std::set<ChunkId> bundles;
+  size_t alone = 0;
   for (size_t i = 0; i < chunks.size(); ++i) {
     SCOPED_TRACE(i);
     Result<std::optional<index::ChunkLocation>> loc = repo_->chunk_index().Get(ids[i]);
     ASSERT_OK(loc);
     ASSERT_TRUE(*loc);
     bool small = chunks[i].size() < capture::EncodePool::kMaxBundleMember;
-    EXPECT_EQ((*loc)->entry.flags == pack::kFlagSlice, small);
-    if (small) {
+    const bool slice = (*loc)->entry.flags == pack::kFlagSlice;
+    if (!small) EXPECT_FALSE(slice);
+    // A bundle left with one member when the pool drains is stored as
+    // that chunk: at most one per worker.
+    if (small && !slice) alone++;
+    if (slice) {
       Result<Buffer> frame = repo_->ReadFrame(ids[i]);
       ASSERT_OK(frame);
       Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
@@ -315,6 +320,7 @@ TEST_P(ChunkReadsTest, SmallChunksAreStoredAsSlicesOfBundlesAndReadBackExactly) 
   // at the end: a handful, not one per chunk.
   EXPECT_GE(bundles.size(), 5u);
   EXPECT_LE(bundles.size(), 8u);
+  EXPECT_LE(alone, 2u);
   for (const ChunkId& b : bundles) {
     Result<std::optional<index::ChunkLocation>> loc = repo_->chunk_index().Get(b);
     ASSERT_OK(loc);

@@ -106,6 +106,42 @@ TEST_F(Replication, IncrementalPushSendsAboutWhatTheSnapshotAdded) {
   EXPECT_NE(list.out.find(RepoId(repo_)), std::string::npos);
 }
 
+// A change spread over the tree is walked a level at a time: one HAVE
+// round trip per level of the walk, not one per changed directory (the
+// tree is root/dN/eM/files; ten files changed in ten directories used to
+// cost 22 round trips).
+TEST_F(Replication, AChangeInManyDirectoriesCostsOneHaveRoundTripPerLevel) {
+  AddPeer(replicad_->url());
+  Snapshot();
+  ASSERT_TRUE(Replicate()["ok"]);
+  for (int i = 0; i < 10; i++)  // f0..f9 are in d0..d9
+    WriteRandomFile(src_ + "/d" + std::to_string(i) + "/e" + std::to_string(i % 3) + "/f" +
+                        std::to_string(i),
+                    20000, 900 + i);
+  Snapshot();
+  nlohmann::json r = Replicate();
+  ASSERT_TRUE(r["ok"]) << r.dump();
+  std::cerr << "ten directories changed: " << r["have_round_trips"] << " HAVE round trips, "
+            << r["ids_asked"] << " IDs asked\n";
+  // Levels: the snapshot's roots, root's children, dN's, eM's (the files'
+  // chunks), and the bundles of chunks stored as slices.
+  EXPECT_LE(r["have_round_trips"].get<uint64_t>(), 6u) << r.dump();
+  EXPECT_GE(r["have_round_trips"].get<uint64_t>(), 4u) << r.dump();
+  EXPECT_EQ(r["have_batches"], r["have_round_trips"]) << r.dump();
+
+  // The replica holds all of it, children before parents: with the local
+  // packs gone, a restore from it matches the source.
+  std::string out = tmp_.Sub("from-replica");
+  fs::remove_all(repo_.dir() + "/packs");
+  fs::create_directories(repo_.dir() + "/packs");
+  repo_.Run("check --rebuild-index");
+  CmdResult res = repo_.Run("restore latest --from backup --source www --target " + Quote(out));
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_EQ(RsyncDiff(src_, out), "");
+  CmdResult check = replicad_->Run("check --read-data");
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
 TEST_F(Replication, CutConnectionsResumeAndTheCopyRestoresIdentically) {
   CutProxy proxy(replicad_->port());
   AddPeer(proxy.url());

@@ -26,7 +26,9 @@ Status Pusher::SendConfig() {
 }
 
 Result<std::vector<engine::ChunkId>> Pusher::Lacking(const std::vector<engine::ChunkId>& ids) {
-  std::vector<engine::ChunkId> lacking;
+  // Every batch is sent before the first reply is read: one round trip
+  // however many IDs (the replica answers in order).
+  std::vector<size_t> asked;
   for (size_t at = 0; at < ids.size(); at += protocol::kMaxIdsPerMessage) {
     protocol::IdList q;
     size_t end = std::min(ids.size(), at + protocol::kMaxIdsPerMessage);
@@ -34,51 +36,101 @@ Result<std::vector<engine::ChunkId>> Pusher::Lacking(const std::vector<engine::C
     engine::Buffer body;
     q.EncodeTo(&body);
     SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kHave, body));
-    SNAP_ASSIGN_OR_RETURN(protocol::Message m, Expect(*channel_, MessageType::kHaveReply));
-    SNAP_ASSIGN_OR_RETURN(protocol::HaveReply r, protocol::HaveReply::Decode(m.body));
-    if (r.have.size() != q.ids.size())
-      return Status::Corruption("replica " + channel_->peer() + ": HAVE_REPLY answers " +
-                                std::to_string(r.have.size()) + " of " +
-                                std::to_string(q.ids.size()) + " IDs");
-    for (size_t i = 0; i < q.ids.size(); i++)
-      if (!r.have[i]) lacking.push_back(q.ids[i]);
+    asked.push_back(q.ids.size());
     stats_.have_batches++;
     stats_.ids_asked += q.ids.size();
   }
+  std::vector<engine::ChunkId> lacking;
+  size_t at = 0;
+  for (size_t n : asked) {
+    SNAP_ASSIGN_OR_RETURN(protocol::Message m, Expect(*channel_, MessageType::kHaveReply));
+    SNAP_ASSIGN_OR_RETURN(protocol::HaveReply r, protocol::HaveReply::Decode(m.body));
+    if (r.have.size() != n)
+      return Status::Corruption("replica " + channel_->peer() + ": HAVE_REPLY answers " +
+                                std::to_string(r.have.size()) + " of " + std::to_string(n) +
+                                " IDs");
+    for (size_t i = 0; i < n; i++)
+      if (!r.have[i]) lacking.push_back(ids[at + i]);
+    at += n;
+  }
+  if (!asked.empty()) stats_.have_waits++;
   return lacking;
+}
+
+Status Pusher::SendFrame(const engine::ChunkId& id, const engine::Buffer& frame) {
+  SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kFrame, frame));
+  if (sent_.size() >= kMaxRemembered) sent_.clear();
+  sent_.insert(id);
+  stats_.frames_sent++;
+  stats_.frame_bytes += frame.size();
+  return Status::OK();
 }
 
 Status Pusher::SendMissing(std::vector<engine::ChunkId> ids, int depth) {
   if (depth > kMaxWalkDepth)
     return Status::Corruption("snapshot walk deeper than " + std::to_string(kMaxWalkDepth) +
                               " levels: the repository's refs loop; run `snapctl check`");
-  // A tree may name one chunk many times (equal files); ask once.
+  // A tree may name one chunk many times (equal files); ask once, and not
+  // about what this session sent.
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::erase_if(ids, [this](const engine::ChunkId& id) { return sent_.contains(id); });
+  if (ids.empty()) return Status::OK();
   SNAP_ASSIGN_OR_RETURN(std::vector<engine::ChunkId> lacking, Lacking(ids));
+
+  // Objects with refs wait until their children are sent: the replica
+  // accepts a frame only when it holds its refs. The children of all of
+  // them are asked about together, one level of the walk per round trip;
+  // a level's parents are sent in groups of bounded size, so a huge level
+  // is walked group by group, not held whole.
+  struct Parent {
+    engine::ChunkId id;
+    engine::Buffer frame;  // empty when over kMaxHeldBytes: read again
+  };
+  std::vector<Parent> parents;
+  std::vector<engine::ChunkId> children;
+  size_t held = 0;
+  auto send_group = [&]() -> Status {
+    SNAP_RETURN_IF_ERROR(SendMissing(std::move(children), depth + 1));
+    children.clear();
+    for (Parent& p : parents) {
+      if (sent_.contains(p.id)) continue;  // also a child of a sibling
+      if (p.frame.empty()) {
+        SNAP_ASSIGN_OR_RETURN(p.frame, repo_.ReadFrame(p.id));
+      }
+      SNAP_RETURN_IF_ERROR(SendFrame(p.id, p.frame));
+    }
+    parents.clear();
+    held = 0;
+    return Status::OK();
+  };
   for (const engine::ChunkId& id : lacking) {
-    if (sent_.contains(id)) continue;
     SNAP_ASSIGN_OR_RETURN(engine::Buffer frame, repo_.ReadFrame(id));
     SNAP_ASSIGN_OR_RETURN(engine::pack::DecodedFrame f, engine::pack::DecodeFrame(frame));
-    // Children first: the replica accepts a frame only when it holds its
-    // refs. A sibling sent earlier in this loop is already held, and the
-    // HAVE below sees it (the replica handles messages in order).
+    size_t before = children.size();
     if (engine::pack::HasBaseRefs(f.header.flags)) {
-      std::vector<engine::ChunkId> bases;
+      // The many slices of one bundle ask about it once per session.
       for (const engine::ChunkId& b : f.header.refs)
-        if (!bases_held_.contains(b)) bases.push_back(b);
-      if (!bases.empty()) SNAP_RETURN_IF_ERROR(SendMissing(bases, depth + 1));
-      if (bases_held_.size() + bases.size() > kMaxRemembered) bases_held_.clear();
-      bases_held_.insert(bases.begin(), bases.end());
-    } else if (!f.header.refs.empty()) {
-      SNAP_RETURN_IF_ERROR(SendMissing(f.header.refs, depth + 1));
+        if (!bases_held_.contains(b)) children.push_back(b);
+      if (bases_held_.size() + f.header.refs.size() > kMaxRemembered) bases_held_.clear();
+      bases_held_.insert(f.header.refs.begin(), f.header.refs.end());
+    } else {
+      children.insert(children.end(), f.header.refs.begin(), f.header.refs.end());
     }
-    SNAP_RETURN_IF_ERROR(channel_->Send(MessageType::kFrame, frame));
-    if (sent_.size() >= kMaxRemembered) sent_.clear();
-    sent_.insert(id);
-    stats_.frames_sent++;
-    stats_.frame_bytes += frame.size();
+    if (f.header.refs.empty()) {
+      SNAP_RETURN_IF_ERROR(SendFrame(id, frame));  // a leaf: nothing to wait for
+      continue;
+    }
+    if (children.size() == before && parents.empty()) {
+      SNAP_RETURN_IF_ERROR(SendFrame(id, frame));  // its bases were sent or are held
+      continue;
+    }
+    bool keep = held + frame.size() <= kMaxHeldBytes;
+    if (keep) held += frame.size();
+    parents.push_back({id, keep ? std::move(frame) : engine::Buffer()});
+    if (children.size() >= kMaxChildrenPerGroup) SNAP_RETURN_IF_ERROR(send_group());
   }
+  if (!parents.empty()) SNAP_RETURN_IF_ERROR(send_group());
   return Status::OK();
 }
 

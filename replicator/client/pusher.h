@@ -1,14 +1,15 @@
 // Pusher: sends snapshots of a repository to a replica over an open push
 // session (DESIGN.md "Replication", FORMAT.md "Replication protocol").
 //
-// A snapshot goes as a Merkle walk from its source roots down: the
-// children of each object the replica lacks are asked about in one HAVE
-// batch, and what it lacks is sent children first, as the frames the packs
-// hold (sealed payloads, never reopened or recompressed). A HAVE answered
-// yes ends the walk below that object: the replica holds only complete
-// objects. FRAMEs are pipelined; the only waits are HAVE replies (one per
-// object the replica lacks that has children) and the final COMMITTED.
-// Memory: the walk holds the frames on its current path, not the snapshot.
+// A snapshot goes as a Merkle walk from its source roots down, a level at
+// a time: the children of all objects of a level the replica lacks are
+// asked about in one HAVE exchange, and what it lacks is sent children
+// first, as the frames the packs hold (sealed payloads, never reopened or
+// recompressed). A HAVE answered yes ends the walk below that object: the
+// replica holds only complete objects. FRAMEs are pipelined; the only waits
+// are one HAVE exchange per level of the walk (not per object) and the
+// final COMMITTED. Memory: per level of the walk, at most
+// kMaxChildrenPerGroup IDs and kMaxHeldBytes of frames, not the snapshot.
 // Not thread-safe.
 #pragma once
 
@@ -18,6 +19,7 @@
 
 #include "engine/repository.h"
 #include "replicator/net/channel.h"
+#include "replicator/protocol/messages.h"
 
 namespace snap::replicator::client {
 
@@ -27,6 +29,7 @@ using engine::Status;
 struct PushStats {
   uint64_t frames_sent = 0, frame_bytes = 0;
   uint64_t have_batches = 0, ids_asked = 0;
+  uint64_t have_waits = 0;  // round trips: HAVE batches answered together
   uint64_t snapshots_created = 0;  // newly recorded by the replica
 };
 
@@ -47,8 +50,10 @@ class Pusher {
  private:
   // Sends, children first, every object of `ids` the replica lacks.
   Status SendMissing(std::vector<engine::ChunkId> ids, int depth);
-  // Asks HAVE in batches; returns the IDs the replica lacks, in order.
+  // Asks HAVE in batches, all sent before the first reply is read;
+  // returns the IDs the replica lacks, in order.
   Result<std::vector<engine::ChunkId>> Lacking(const std::vector<engine::ChunkId>& ids);
+  Status SendFrame(const engine::ChunkId& id, const engine::Buffer& frame);
 
   const engine::Repository& repo_;
   net::Channel* channel_;
@@ -61,6 +66,11 @@ class Pusher {
   // sent: the many slices of one bundle ask about it once, not once each.
   std::unordered_set<engine::ChunkId, engine::ChunkIdHash> bases_held_;
   static constexpr size_t kMaxRemembered = 1u << 20;
+  // A level's parents wait for their children in groups: once the group's
+  // children reach one HAVE message, the group is walked and sent; frames
+  // beyond kMaxHeldBytes are read again from the packs when sent.
+  static constexpr size_t kMaxChildrenPerGroup = protocol::kMaxIdsPerMessage;
+  static constexpr size_t kMaxHeldBytes = 1u << 20;
 };
 
 }  // namespace snap::replicator::client

@@ -111,9 +111,18 @@ TEST_F(Replication, IncrementalPushSendsAboutWhatTheSnapshotAdded) {
 // tree is root/dN/eM/files; ten files changed in ten directories used to
 // cost 22 round trips).
 TEST_F(Replication, AChangeInManyDirectoriesCostsOneHaveRoundTripPerLevel) {
+  // Small files at every depth: a level of the walk holds both slices and
+  // the bundles that slices of the level above are cut from, which must
+  // reach the replica before any slice of theirs.
+  for (int i = 0; i < 40; i++) {
+    WriteRandomFile(src_ + "/top" + std::to_string(i), 1000 + i * 50, 500 + i);
+    WriteRandomFile(src_ + "/d" + std::to_string(i % 10) + "/mid" + std::to_string(i),
+                    1000 + i * 70, 600 + i);
+  }
   AddPeer(replicad_->url());
   Snapshot();
-  ASSERT_TRUE(Replicate()["ok"]);
+  nlohmann::json first = Replicate();
+  ASSERT_TRUE(first["ok"]) << first.dump();
   for (int i = 0; i < 10; i++)  // f0..f9 are in d0..d9
     WriteRandomFile(src_ + "/d" + std::to_string(i) + "/e" + std::to_string(i % 3) + "/f" +
                         std::to_string(i),

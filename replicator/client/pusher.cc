@@ -89,10 +89,17 @@ Status Pusher::SendMissing(std::vector<engine::ChunkId> ids, int depth) {
   };
   std::vector<Parent> parents;
   std::vector<engine::ChunkId> children;
+  // The bases (bundles, delta bases) this group asks about: a base is in
+  // bases_held_ only once the replica said it holds it or it was sent, so
+  // a slice whose bundle waits in some level's list waits too.
+  std::unordered_set<engine::ChunkId, engine::ChunkIdHash> group_bases;
   size_t held = 0;
   auto send_group = [&]() -> Status {
     SNAP_RETURN_IF_ERROR(SendMissing(std::move(children), depth + 1));
     children.clear();
+    if (bases_held_.size() + group_bases.size() > kMaxRemembered) bases_held_.clear();
+    bases_held_.insert(group_bases.begin(), group_bases.end());
+    group_bases.clear();
     for (Parent& p : parents) {
       if (sent_.contains(p.id)) continue;  // also a child of a sibling
       if (p.frame.empty()) {
@@ -105,24 +112,23 @@ Status Pusher::SendMissing(std::vector<engine::ChunkId> ids, int depth) {
     return Status::OK();
   };
   for (const engine::ChunkId& id : lacking) {
+    if (sent_.contains(id)) continue;  // sent below an object before it in this level
     SNAP_ASSIGN_OR_RETURN(engine::Buffer frame, repo_.ReadFrame(id));
     SNAP_ASSIGN_OR_RETURN(engine::pack::DecodedFrame f, engine::pack::DecodeFrame(frame));
-    size_t before = children.size();
+    bool waits = false;
     if (engine::pack::HasBaseRefs(f.header.flags)) {
       // The many slices of one bundle ask about it once per session.
-      for (const engine::ChunkId& b : f.header.refs)
-        if (!bases_held_.contains(b)) children.push_back(b);
-      if (bases_held_.size() + f.header.refs.size() > kMaxRemembered) bases_held_.clear();
-      bases_held_.insert(f.header.refs.begin(), f.header.refs.end());
-    } else {
+      for (const engine::ChunkId& b : f.header.refs) {
+        if (bases_held_.contains(b) || sent_.contains(b)) continue;
+        waits = true;
+        if (group_bases.insert(b).second) children.push_back(b);
+      }
+    } else if (!f.header.refs.empty()) {
+      waits = true;
       children.insert(children.end(), f.header.refs.begin(), f.header.refs.end());
     }
-    if (f.header.refs.empty()) {
-      SNAP_RETURN_IF_ERROR(SendFrame(id, frame));  // a leaf: nothing to wait for
-      continue;
-    }
-    if (children.size() == before && parents.empty()) {
-      SNAP_RETURN_IF_ERROR(SendFrame(id, frame));  // its bases were sent or are held
+    if (!waits) {  // a leaf, or all its bases are held or sent
+      SNAP_RETURN_IF_ERROR(SendFrame(id, frame));
       continue;
     }
     bool keep = held + frame.size() <= kMaxHeldBytes;

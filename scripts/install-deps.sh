@@ -6,11 +6,13 @@ set -euo pipefail
 # libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes clang links
 # with -fsanitize=fuzzer,address,undefined (scripts/fuzz.sh); clang only
 # recommends it. util-linux gives prlimit (tests/fault_disk_test.cc).
+# libgoogle-perftools-dev: tcmalloc_minimal, which snapctl links (CMakeLists.txt).
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev util-linux
   librocksdb-dev libzstd-dev libxxhash-dev libssl-dev
   libboost-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev
   rsync attr acl diffutils curl
 )
 

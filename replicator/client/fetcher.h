@@ -55,10 +55,10 @@ class RemoteFetcher : public engine::ChunkFetcher {
   Result<std::vector<engine::ChunkId>> NotIndexed(std::span<const engine::ChunkId> ids) const;
   // Sends one GET_CHUNKS for `ids`.
   Status Request(std::span<const engine::ChunkId> ids);
-  // Reads the answers to that request and stores them; collects delta bases.
-  // Stores the frames answering `ids`, except those decoded from other
-  // chunks (slices, deltas): their frames go to *held and their bases to
-  // *bases, so that they are stored only once their bases are.
+  // Reads the answers to that request and stores the frames, except those
+  // decoded from other chunks (slices, deltas): their frames go to *held
+  // and their bases to *bases, so that they are stored only once their
+  // bases are.
   Status Receive(std::span<const engine::ChunkId> ids, std::vector<engine::ChunkId>* bases,
                  std::vector<engine::Buffer>* held);
 

@@ -53,7 +53,7 @@ Result<std::vector<engine::ChunkId>> Pusher::Lacking(const std::vector<engine::C
       if (!r.have[i]) lacking.push_back(ids[at + i]);
     at += n;
   }
-  if (!asked.empty()) stats_.have_waits++;
+  if (!asked.empty()) stats_.have_round_trips++;
   return lacking;
 }
 

@@ -29,7 +29,7 @@ using engine::Status;
 struct PushStats {
   uint64_t frames_sent = 0, frame_bytes = 0;
   uint64_t have_batches = 0, ids_asked = 0;
-  uint64_t have_waits = 0;  // round trips: HAVE batches answered together
+  uint64_t have_round_trips = 0;  // HAVE exchanges: batches sent together, then answered
   uint64_t snapshots_created = 0;  // newly recorded by the replica
 };
 

@@ -111,7 +111,7 @@ nlohmann::json Json(const rc::Peer& peer, const PeerRun& run, double secs, const
           {"frames_sent", run.push.frames_sent},
           {"frame_bytes", run.push.frame_bytes},
           {"have_batches", run.push.have_batches},
-          {"have_round_trips", run.push.have_waits},
+          {"have_round_trips", run.push.have_round_trips},
           {"ids_asked", run.push.ids_asked},
           {"bytes_sent", run.bytes_sent},
           {"bytes_received", run.bytes_received},

@@ -245,7 +245,7 @@ Status Restorer::WriteTarget(BatchFile& f, uint64_t offset, const Result<ByteSpa
   } else if (f.lost.ok() && !failed_) {
     if (!f.created) {
       f.created = true;
-      Result<fs::Fd> fd = fs::CreateFileAt(f.dir->fd.get(), f.node->name, false);
+      Result<fs::Fd> fd = CreateFile(f.dir->fd.get(), f.node->name, false);
       if (fd.ok()) f.fd = std::move(*fd);
       else fatal = fd.status().WithContext(f.display);
     }
@@ -273,7 +273,7 @@ Status Restorer::FinishFile(BatchFile& f) {
   if (f.lost.ok() && !failed_) {
     if (!f.created) {  // empty
       f.created = true;
-      Result<fs::Fd> fd = fs::CreateFileAt(f.dir->fd.get(), node.name, false);
+      Result<fs::Fd> fd = CreateFile(f.dir->fd.get(), node.name, false);
       if (fd.ok()) f.fd = std::move(*fd);
       else s = fd.status().WithContext(f.display);
     }

@@ -114,7 +114,7 @@ Status Restorer::FileContentJob(int dfd, const snapshot::Node& node, const std::
       return ApplyFileMeta(dfd, fd->get(), node);
     }
   }
-  Result<fs::Fd> fd = fs::CreateFileAt(dfd, node.name, opts_.delta);
+  Result<fs::Fd> fd = CreateFile(dfd, node.name, opts_.delta);
   if (!fd.ok()) return fd.status().WithContext(display);
   SNAP_RETURN_IF_ERROR(WriteContent(fd->get(), node, display, false));
   return ApplyFileMeta(dfd, fd->get(), node);

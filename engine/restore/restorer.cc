@@ -71,7 +71,7 @@ Status Restorer::EnsureDir(DirCtx* dir) {
   if (dir->fixed_fd >= 0 || dir->fd.valid()) return Status::OK();
   SNAP_RETURN_IF_ERROR(EnsureDir(dir->parent));
   int pfd = dir->parent->fixed_fd >= 0 ? dir->parent->fixed_fd : dir->parent->fd.get();
-  Result<fs::Fd> fd = fs::MakeDirAt(pfd, dir->name, opts_.delta);
+  Result<fs::Fd> fd = CreateDir(pfd, dir->name, opts_.delta);
   if (!fd.ok()) return fd.status().WithContext(dir->display);
   dir->fd = std::move(*fd);
   open_dirs_.fetch_add(1, std::memory_order_relaxed);
@@ -157,9 +157,30 @@ Status Restorer::RestoreChild(DirCtx* dir, const snapshot::Node& node, bool incl
     SNAP_ASSIGN_OR_RETURN(bool same, IsUnchanged(dir->fd.get(), node));
     if (same) return Status::OK();
   }
-  Status s = fs::MakeSpecialAt(dir->fd.get(), node.name, node, opts_.delta);
+  Status s = CreateSpecial(dir->fd.get(), node, opts_.delta);
   if (!s.ok()) return s.WithContext(display);
   return ApplyMeta(dir->fd.get(), node.name, node);
+}
+
+// With `replace` (--delta), what is in the way may be a whole tree to
+// remove first: not under the lock, which would hold every create for it.
+std::unique_lock<std::mutex> Restorer::CreateLock(bool replace) {
+  return replace ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(create_mu_);
+}
+
+Result<fs::Fd> Restorer::CreateFile(int dirfd, const std::string& name, bool replace) {
+  std::unique_lock<std::mutex> lock = CreateLock(replace);
+  return fs::CreateFileAt(dirfd, name, replace);
+}
+
+Result<fs::Fd> Restorer::CreateDir(int dirfd, const std::string& name, bool replace) {
+  std::unique_lock<std::mutex> lock = CreateLock(replace);
+  return fs::MakeDirAt(dirfd, name, replace);
+}
+
+Status Restorer::CreateSpecial(int dirfd, const snapshot::Node& node, bool replace) {
+  std::unique_lock<std::mutex> lock = CreateLock(replace);
+  return fs::MakeSpecialAt(dirfd, node.name, node, replace);
 }
 
 Status Restorer::ApplyMeta(int dirfd, const std::string& name, const snapshot::Node& node) {

@@ -212,8 +212,11 @@ TEST_F(GcTest, TempFilesOfCrashedWritersAreRemovedOnceNoLiveWriterCanOwnThem) {
   // Dry runs remove nothing; objects are never touched.
   EXPECT_EQ(Gc(0.5, true).temp_files_removed, 0u);
   EXPECT_TRUE(exists("packs/upload.tmp-2222222222222222"));
-  for (const std::string& o : objects)
-    if (o.find(".tmp-") == std::string::npos) EXPECT_TRUE(exists(o)) << o;
+  for (const std::string& o : objects) {
+    if (o.find(".tmp-") == std::string::npos) {
+      EXPECT_TRUE(exists(o)) << o;
+    }
+  }
 }
 
 TEST_F(GcTest, AWriterThatHasSeenTheRecordDoesNotHoldDeletionBack) {

@@ -300,7 +300,9 @@ TEST_P(ChunkReadsTest, SmallChunksAreStoredAsSlicesOfBundlesAndReadBackExactly) 
     ASSERT_TRUE(*loc);
     bool small = chunks[i].size() < capture::EncodePool::kMaxBundleMember;
     const bool slice = (*loc)->entry.flags == pack::kFlagSlice;
-    if (!small) EXPECT_FALSE(slice);
+    if (!small) {
+      EXPECT_FALSE(slice);
+    }
     // A bundle left with one member when the pool drains is stored as
     // that chunk: at most one per worker.
     if (small && !slice) alone++;

@@ -229,8 +229,12 @@ class Repository {
   // records this index has not applied (their footers, read once and kept).
   Result<std::optional<index::ChunkLocation>> FindMovedChunk(const ChunkId& id) const;
   Status IndexAddedPack(const index::PackId& pack);
-  // The plaintext of the bundle a slice names, verified, from the cache
-  // or read.
+  // DecodePayload of a frame that is not a slice, without the check of the
+  // plaintext against the frame's ID.
+  Result<ByteSpan> DecodeBody(const pack::DecodedFrame& frame, ChunkScratch* scratch,
+                              int* delta_depth) const;
+  // The plaintext of the bundle a slice names, from the cache or read; not
+  // checked against the bundle's ID (each slice cut from it is checked).
   Result<std::shared_ptr<const Buffer>> ReadBundle(const ChunkId& id) const;
 
   std::string dir_;

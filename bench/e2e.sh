@@ -22,8 +22,7 @@
 #     (the earlier snapshots are replicated after steps 1 and 2)
 #   5 full restore of that snapshot into an empty directory (+ cp -a),
 #     the page cache dropped before each one when /proc/sys/vm/drop_caches allows;
-#     the restored trees are deleted after the last one (a delete just before
-#     a restore slows ext4's file creation for a minute)
+#     the restored trees are kept until the last repetition's are done (see "5.")
 #   4 a dump streamed on stdin into a fresh repository, then its second version
 # then once: snapctl's initial snapshot of a tree with SCALE_FILES (10) times the
 # small files, for peak RSS.
@@ -32,8 +31,8 @@
 # (medians, ratios to snapctl) goes to stdout and bench/results-DATE.md.
 #
 # Settings (environment): SCALE (1.0), RUNS (3), SCALE_FILES (10; 0 skips the
-# step), SEED (42), WORK_DIR (/tmp/snapctl-e2e), KEEP=1 keeps the work dir (and
-# reuses its data next time), TOOLS ("snapctl restic borg"), VERIFY (1: the
+# step), SEED (42), WORK_DIR (/tmp/snapctl-e2e), KEEP=1 keeps the work dir but
+# the restored trees (and reuses its data next time), TOOLS ("snapctl restic borg"), VERIFY (1: the
 # first repetition's restores are compared with the source by rsync
 # --checksum; 0 skips), SNAPCTL / REPLICAD (default build/snapctl,
 # build/replicad). Encryption everywhere: snapctl's default (AES-256-GCM, key
@@ -102,7 +101,7 @@ export BORG_EXIT_CODES=legacy
 REPLICAD_PID=
 cleanup() {
   [[ -n $REPLICAD_PID ]] && kill "$REPLICAD_PID" 2>/dev/null && wait "$REPLICAD_PID" 2>/dev/null
-  if [[ $KEEP != 1 ]]; then rm -rf "$W"; fi
+  if [[ $KEEP != 1 ]]; then rm -rf "$W"; else rm -rf "$T"; fi
   true
 }
 trap cleanup EXIT
@@ -250,8 +249,8 @@ backup_dump() {  # STEP TOOL REP FILE NAME: FILE on stdin into $R/TOOL-dump
   borg) measure "$1" borg "$3" borg create --compression zstd,3 --stdin-name dump.sql "$repo::$5" - <"$4" ;;
   esac
 }
-restore() {  # TOOL REP: the latest tree snapshot into $T/TOOL
-  local repo=$R/$1 dst=$T/$1
+restore() {  # TOOL REP: the latest tree snapshot into $T/REP/TOOL
+  local repo=$R/$1 dst=$T/$2/$1
   mkdir -p "$dst"
   case $1 in
   snapctl) measure restore snapctl "$2" "$SNAP" --repo "$repo" restore latest --target "$dst" ;;
@@ -259,12 +258,12 @@ restore() {  # TOOL REP: the latest tree snapshot into $T/TOOL
   borg) (cd "$dst" && measure restore borg "$2" borg extract "$repo::change1") ;;
   esac
 }
-restored_dir() {  # TOOL: where the restore put tree/ and media/
-  case $1 in restic) echo "$T/restic$D" ;; *) echo "$T/$1" ;; esac
+restored_dir() {  # TOOL REP: where the restore put tree/ and media/
+  case $1 in restic) echo "$T/$2/restic$D" ;; *) echo "$T/$2/$1" ;; esac
 }
-verify() {  # TOOL
+verify() {  # TOOL REP
   local out d
-  d=$(restored_dir "$1")
+  d=$(restored_dir "$1" "$2")
   out=$(rsync -rlptn --checksum --delete --itemize-changes "$D/tree/" "$d/tree/"; rsync -rlptn --checksum --delete --itemize-changes "$D/media/" "$d/media/")
   [[ -z $out ]] || { echo "$out" | head -20 >&2; die "the $1 restore differs from the source"; }
   echo "   $1 restore verified (rsync --checksum: identical)"
@@ -297,6 +296,20 @@ replicate() {  # STEP REP
   note "$1" snapctl "$2" frame_bytes "$(jget "$j" "j[0]['frame_bytes']")"
 }
 pack_bytes() { "$SNAP" --repo "$R/snapctl" --json info >"$L/info.json" && jget "$L/info.json" "j['pack_bytes']"; }
+
+# The restored trees are kept until the last repetition's restores are done
+# (see "5." below): each repetition restores the source once per tool and
+# once by cp -a. Blocks and inodes as the source uses them, and a tenth more
+# for the repositories.
+copies=$((RUNS * (${#tools[@]} + 1)))
+need_kb=$(($(du -sk "$D/tree" "$D/media" | awk '{ s += $1 } END { print s }') * copies * 11 / 10))
+need_inodes=$(($(find "$D/tree" "$D/media" | wc -l) * copies * 11 / 10))
+free_kb=$(df -Pk "$W" | awk 'NR == 2 { print $4 }')
+free_inodes=$(df -Pi "$W" | awk 'NR == 2 { print $4 }')
+((free_kb > need_kb)) || die "$W has $((free_kb / 1024)) MiB free; the restores of $RUNS repetition(s) need ~$((need_kb / 1024)) MiB (lower RUNS or SCALE, or set WORK_DIR)"
+# A file system without an inode count (df prints "-") is not checked.
+[[ ! $free_inodes =~ ^[0-9]+$ ]] || ((free_inodes > need_inodes)) ||
+  die "$W has $free_inodes free inodes; the restores of $RUNS repetition(s) need ~$need_inodes (lower RUNS or SCALE, or set WORK_DIR)"
 
 t_start=$(now)
 echo "== $RUNS repetition(s), tools: ${tools[*]}; data: $files small files + $(find "$D/media" -type f | wc -l) media files ($src_bytes bytes), dump $(stat -c %s "$D/dump1.sql") bytes; drop_caches=$can_drop"
@@ -351,23 +364,27 @@ for rep in $(seq 1 "$RUNS"); do
   stop_replicad
 
   # 5. full restore of the 1%-changed snapshot (and cp -a of the source).
-  # Each into its own directory, all removed only after the last: ext4
-  # skips inodes freed in the last minute when it creates files, so a
-  # restore right after deleting 80,000 files costs up to twice the CPU,
-  # and whoever followed the largest delete paid for it.
-  rm -rf "$T"
-  mkdir -p "$T"
+  # Each into its own directory, all kept until the last repetition's are
+  # done: on ext4 without a journal, a new inode is not one freed in the
+  # last minute (six while its inode-table block is dirty) while an older
+  # free one is left (recently_deleted() in fs/ext4/ialloc.c), and every
+  # create scans the group's bitmap past them. Dropping the page cache does
+  # not help: the restore's own creates read those blocks back and dirty
+  # them. Restores within minutes of deleting an earlier repetition's
+  # restored trees (80,000 files each) measured 3-4x the system time, and
+  # the tool that creates files fastest paid most for it (snapctl ~8.5 s
+  # against ~3.4 s, restic ~15 s against ~12 s).
+  mkdir -p "$T/$rep"
   for t in $(order "$rep" "${tools[@]}" cp); do
     drop_caches
     if [[ $t == cp ]]; then
-      mkdir -p "$T/cp"
-      measure restore "cp -a" "$rep" cp -a "$D/tree" "$D/media" "$T/cp/"
+      mkdir -p "$T/$rep/cp"
+      measure restore "cp -a" "$rep" cp -a "$D/tree" "$D/media" "$T/$rep/cp/"
     else
       restore "$t" "$rep"
-      if [[ $VERIFY == 1 && $rep == 1 ]]; then verify "$t"; fi
+      if [[ $VERIFY == 1 && $rep == 1 ]]; then verify "$t" "$rep"; fi
     fi
   done
-  rm -rf "$T"
   sync
   cp -a "$D/save/tree/." "$D/tree/" && cp -a "$D/save/media/." "$D/media/" && rm -rf "$D/save"
   for t in "${tools[@]}"; do rm -rf "${R:?}/$t"; done
@@ -393,6 +410,8 @@ for rep in $(seq 1 "$RUNS"); do
   rm -rf "$W/cache"/*
   sync
 done
+rm -rf "$T"
+sync
 
 # Peak RSS with SCALE_FILES times the small files (snapctl only).
 if has snapctl && [[ $SCALE_FILES != 0 && $SCALE_FILES != 1 ]]; then

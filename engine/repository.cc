@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "engine/codec/compress.h"
+#include "engine/pack/bundle_table.h"
 #include "engine/repo/snapshot_object.h"
 
 namespace snap::engine {
@@ -137,8 +138,30 @@ Result<ByteSpan> Repository::DecodePayload(const pack::DecodedFrame& frame, Chun
     return ByteSpan(scratch->plain);
   }
   SNAP_ASSIGN_OR_RETURN(ByteSpan plain, DecodeBody(frame, scratch, delta_depth));
+  if (h.flags & pack::kFlagBundle) {
+    SNAP_RETURN_IF_ERROR(CheckBundle(plain, h.id).WithContext(what));
+    return plain;
+  }
   if (Hash(plain) != h.id) return Status::Corruption(what + ": content does not match its ID");
   return plain;
+}
+
+ChunkId Repository::BundleId(std::span<const ChunkId> members) const {
+  static_assert(sizeof(ChunkId) == ChunkId::kSize, "IDs are hashed back to back");
+  return bundle_hasher_.Hash(std::as_bytes(members));
+}
+
+Status Repository::CheckBundle(ByteSpan plain, const ChunkId& id) const {
+  SNAP_ASSIGN_OR_RETURN(pack::BundleLayout layout, pack::ParseBundleTable(plain));
+  std::vector<ChunkId> members;
+  members.reserve(layout.lengths.size());
+  size_t offset = 0;
+  for (uint32_t n : layout.lengths) {
+    members.push_back(Hash(plain.subspan(offset, n)));
+    offset += n;
+  }
+  if (BundleId(members) != id) return Status::Corruption("content does not match its ID");
+  return Status::OK();
 }
 
 Result<ByteSpan> Repository::DecodeBody(const pack::DecodedFrame& frame, ChunkScratch* scratch,
@@ -223,6 +246,12 @@ Result<std::shared_ptr<const Buffer>> Repository::ReadBundle(const ChunkId& id) 
   // bundle too cost a restore of small files a second pass over them).
   // Sealed, it was authenticated before it was decompressed.
   SNAP_ASSIGN_OR_RETURN(ByteSpan plain, DecodeBody(f, &scratch, nullptr));
+  if (f.header.flags & pack::kFlagBundle) {
+    // Its members only: a slice cut from the table is beyond the bundle.
+    Result<pack::BundleLayout> layout = pack::ParseBundleTable(plain);
+    if (!layout.ok()) return layout.status().WithContext("chunk " + id.ShortHex());
+    plain = plain.first(layout->members_bytes);
+  }
   return bundles_.Put(id, TakeOwned(&scratch, plain));
 }
 

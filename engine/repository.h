@@ -119,6 +119,10 @@ class Repository {
   const chunk::GearTable& gear() const { return gear_; }
 
   ChunkId Hash(ByteSpan plain) const { return hasher_.Hash(plain); }
+  // A bundle's ID (FORMAT.md "Slices"): the keyed hash of its members' IDs
+  // back to back, under a key derived from the ID key for bundles alone, so
+  // that no chunk's content can hash to a bundle's ID.
+  ChunkId BundleId(std::span<const ChunkId> members) const;
 
   // Compresses (when it shrinks) and seals (when encrypted) `plain` into a
   // frame payload, returned; sets header->flags and raw_length. The payload
@@ -236,11 +240,15 @@ class Repository {
   // The plaintext of the bundle a slice names, from the cache or read; not
   // checked against the bundle's ID (each slice cut from it is checked).
   Result<std::shared_ptr<const Buffer>> ReadBundle(const ChunkId& id) const;
+  // Whether a bundle's plaintext (with its member table) hashes to `id`:
+  // each member is hashed, then their IDs (BundleId).
+  Status CheckBundle(ByteSpan plain, const ChunkId& id) const;
 
   std::string dir_;
   repo::Config config_;
   repo::MasterKeys keys_;
   codec::KeyedHasher hasher_{codec::Key256{}};
+  codec::KeyedHasher bundle_hasher_{codec::Key256{}};  // under a key hasher_ derived
   std::unique_ptr<codec::Sealer> sealer_;  // null when unencrypted
   chunk::GearTable gear_{};
   std::unique_ptr<store::ObjectStore> store_;

@@ -19,6 +19,8 @@ namespace {
 
 constexpr std::string_view kConfigKey = "config";
 constexpr std::string_view kKeyFileKey = "keys/master";
+// Derives the key bundle IDs are hashed under (FORMAT.md "Slices").
+constexpr std::string_view kBundleIdLabel = "snapctl-bundle-id-v1";
 
 std::string EnvOr(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -247,6 +249,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(const std::string& dir,
   r->config_ = config;
   r->keys_ = keys;
   r->hasher_ = codec::KeyedHasher(keys.id);
+  r->bundle_hasher_ = codec::KeyedHasher(r->hasher_.Derive(kBundleIdLabel, {}));
   if (config.encrypted) r->sealer_ = std::make_unique<codec::Sealer>(keys.seal);
   r->gear_ = chunk::MakeGearTable(keys.gear_seed);
   r->store_ = std::move(store);

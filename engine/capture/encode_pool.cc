@@ -133,15 +133,26 @@ Status EncodePool::StoreBundle(Bundle* bundle, Buffer* scratch) {
   if (members.empty()) return Status::OK();
   Status s;
   if (members.size() == 1) {
-    // Alone, it is stored as itself (a bundle of one would share its ID).
+    // Alone, it is stored as itself: a bundle would only add a frame.
     Member& m = members[0];
     ByteSpan payload = repo_->EncodePayload(bundle->plain, &m.header, scratch);
     s = sink_->Add(m.header, payload);
     if (s.ok() && m.stored) m.stored->fetch_add(payload.size(), std::memory_order_relaxed);
   } else {
+    // Named by its members' IDs, already known, and ended by their table
+    // (FORMAT.md "Slices"): not hashed a second time.
+    std::vector<ChunkId> ids;
+    std::vector<uint32_t> lengths;
+    ids.reserve(members.size());
+    lengths.reserve(members.size());
+    for (const Member& m : members) {
+      ids.push_back(m.header.id);
+      lengths.push_back(m.header.raw_length);
+    }
+    pack::AppendBundleTable(lengths, &bundle->plain);
     pack::EntryHeader head;
     head.kind = pack::EntryKind::kData;
-    head.id = repo_->Hash(bundle->plain);
+    head.id = repo_->BundleId(ids);
     // Only a committed copy is reused: one merely claimed by this run may
     // land in a later pack than the slices cut from it.
     Result<std::optional<index::ChunkLocation>> stored = repo_->chunk_index().Get(head.id);
@@ -152,6 +163,7 @@ Status EncodePool::StoreBundle(Bundle* bundle, Buffer* scratch) {
     if (!*stored) {
       payload = repo_->EncodePayload(bundle->plain, &head, scratch, nullptr,
                                      repo_->bundle_zstd_level());
+      head.flags |= pack::kFlagBundle;
       group.push_back({&head, payload});
     }
     Buffer offsets;
@@ -213,12 +225,13 @@ void EncodePool::Work() {
     lock.unlock();
     Status s;
     if (small) {
-      if (bundle.plain.capacity() == 0) bundle.plain.reserve(kBundleBytes + kMaxBundleMember);
+      if (bundle.plain.capacity() == 0) bundle.plain.reserve(kBundleBytes + kMaxBundleMember + pack::kMaxBundleTableBytes);
       job.header.raw_length = static_cast<uint32_t>(job.plain.size());
       bundle.members.push_back(
           {std::move(job.header), static_cast<uint32_t>(bundle.plain.size()), job.stored});
       bundle.plain.insert(bundle.plain.end(), job.plain.begin(), job.plain.end());
-      if (bundle.plain.size() >= kBundleBytes) s = StoreBundle(&bundle, &scratch);
+      if (bundle.plain.size() >= kBundleBytes || bundle.members.size() == pack::kMaxBundleMembers)
+        s = StoreBundle(&bundle, &scratch);
     } else {
       ByteSpan payload =
           repo_->EncodePayload(job.plain, &job.header, &scratch, job.base ? &*job.base : nullptr);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/bytes.h"
+#include "engine/pack/bundle_table.h"
 #include "engine/pack/pack_format.h"
 #include "engine/repo/pack_sink.h"
 #include "engine/status.h"
@@ -50,7 +51,7 @@ class EncodePool {
   static constexpr size_t kMaxBundleMember = 64u << 10;
   // A bundle is stored once it holds this much.
   static constexpr size_t kBundleBytes = 256u << 10;
-  static_assert(kBundleBytes + kMaxBundleMember <= pack::kMaxBundleLength);
+  static_assert(kBundleBytes + kMaxBundleMember + pack::kMaxBundleTableBytes <= pack::kMaxBundleLength);
   // A copy of `data` to Submit, in a buffer a worker is done with when one
   // is large enough: a fresh allocation of a media chunk's size (MiBs, so
   // mmapped) costs a page fault per 4 KiB it is filled with.

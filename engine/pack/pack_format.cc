@@ -17,7 +17,7 @@ using codec::Encoder;
 using codec::Xxh3;
 
 constexpr uint8_t kKnownFlags =
-    kFlagCompressed | kFlagSealed | kFlagDelta | kFlagRefsPrefix | kFlagSlice;
+    kFlagCompressed | kFlagSealed | kFlagDelta | kFlagRefsPrefix | kFlagSlice | kFlagBundle;
 // zstd's worst-case growth of a kMaxRawLength input (~256 KiB) plus an AEAD
 // nonce and tag fit well inside this slack. Bounds what a reader of a
 // hostile frame header would allocate.
@@ -118,6 +118,14 @@ Result<FrameFields> ParseFrameFields(ByteSpan data) {
     if (f.ref_count != 1) return FrameError("slice with " + Num(f.ref_count) + " refs, not 1");
     if (f.stored_length == 0 || f.stored_length > kMaxVarint32Length)
       return FrameError("slice payload of " + Num(f.stored_length) + " bytes");
+  }
+  if (f.flags & kFlagBundle) {
+    if (f.flags & (kFlagDelta | kFlagRefsPrefix | kFlagSlice))
+      return FrameError("bundle with flags " + Hex8(f.flags));
+    if (f.kind != static_cast<uint8_t>(EntryKind::kData)) return FrameError("bundle of kind " + Num(f.kind));
+    if (f.ref_count != 0) return FrameError("bundle with " + Num(f.ref_count) + " refs");
+    if (f.raw_length > kMaxBundleLength)
+      return FrameError("bundle of " + Num(f.raw_length) + " bytes exceeds " + Num(kMaxBundleLength));
   }
   return f;
 }

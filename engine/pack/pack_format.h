@@ -55,6 +55,10 @@ inline constexpr uint8_t kFlagRefsPrefix = 1 << 3;
 // at an offset (the payload, a varint, in clear) of refs[0]'s plaintext, a
 // bundle of small chunks compressed as one (FORMAT.md "Slices").
 inline constexpr uint8_t kFlagSlice = 1 << 4;
+// A bundle whose plaintext ends in its member table and whose ID is the
+// keyed hash of its members' IDs, not of its plaintext (FORMAT.md
+// "Slices"; engine/pack/bundle_table.h).
+inline constexpr uint8_t kFlagBundle = 1 << 5;
 // The largest chunk a slice may be cut from: a reader decodes (and keeps a
 // few of) them on the word of a slice.
 inline constexpr uint32_t kMaxBundleLength = 1u << 20;

@@ -256,8 +256,8 @@ TEST(PackFormat, RejectsFrameOfUnknownKind) {
 }
 
 TEST(PackFormat, RejectsFrameWithUnknownFlagBits) {
-  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, 0x21);
-  EXPECT_EQ(s.message(), "pack frame: unknown flag bits 0x20");
+  Status s = DecodePatched(Header(EntryKind::kData, 0, 9), 1, 0x41);
+  EXPECT_EQ(s.message(), "pack frame: unknown flag bits 0x40");
 }
 
 TEST(PackFormat, RejectsFrameWithRawLengthAboveMax) {
@@ -310,6 +310,27 @@ TEST(PackFormat, RejectsSliceFramesOfAnyOtherShape) {
   // DecodePatched's payload is 16 bytes: no varint is that long.
   EXPECT_EQ(DecodePatched(slice, 1, kFlagSlice).message(), "pack frame: slice payload of 16 bytes");
   EXPECT_EQ(DecodeFrame(OneFrame(slice, {})).status().message(), "pack frame: slice payload of 0 bytes");
+}
+
+// A bundle is a data entry of no refs that no other prefix or slice rule
+// applies to, and no larger than a slice may be cut from.
+TEST(PackFormat, RejectsBundleFramesOfAnyOtherShape) {
+  EntryHeader bundle = Header(EntryKind::kData, kFlagBundle | kFlagCompressed | kFlagSealed, 9);
+  ASSERT_OK(DecodeFrame(OneFrame(bundle, Payload(16, 0))));
+  EXPECT_EQ(DecodePatched(bundle, 1, kFlagBundle | kFlagSlice).message(), "pack frame: slice with flags 0x30");
+  EXPECT_EQ(DecodePatched(bundle, 1, kFlagBundle | kFlagCompressed | kFlagRefsPrefix).message(),
+            "pack frame: refs prefix without refs");
+  EXPECT_EQ(DecodePatched(Header(EntryKind::kData, kFlagBundle, 9, {Id(1)}), 1, kFlagBundle | kFlagDelta)
+                .message(),
+            "pack frame: bundle with flags 0x24");
+  EXPECT_EQ(DecodePatched(bundle, 0, 2).message(), "pack frame: bundle of kind 2");
+  EXPECT_EQ(DecodePatched(Header(EntryKind::kData, kFlagBundle, 9, {Id(1)}), 1, kFlagBundle).message(),
+            "pack frame: bundle with 1 refs");
+  EXPECT_EQ(DecodeFrame(OneFrame(Header(EntryKind::kData, kFlagBundle, 9, {}, kMaxBundleLength + 1),
+                                 Payload(16, 0)))
+                .status()
+                .message(),
+            "pack frame: bundle of 1048577 bytes exceeds 1048576");
 }
 
 TEST(PackFormat, SliceOffsetIsOneShortestVarint) {

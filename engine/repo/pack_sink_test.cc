@@ -4,12 +4,14 @@
 // and trees are stored with their refs as zstd prefix.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
 #include "engine/capture/encode_pool.h"
 #include "engine/codec/compress.h"
 #include "engine/codec/crypto.h"
+#include "engine/pack/bundle_table.h"
 #include "engine/repo/pack_sink.h"
 #include "engine/repository.h"
 #include "engine/snapshot/tree.h"
@@ -328,6 +330,24 @@ TEST_P(ChunkReadsTest, SmallChunksAreStoredAsSlicesOfBundlesAndReadBackExactly) 
     ASSERT_OK(loc);
     ASSERT_TRUE(*loc) << "bundle " << b.ShortHex() << " is not indexed";
     EXPECT_FALSE(pack::HasBaseRefs((*loc)->entry.flags));
+    // Named by its members' IDs, which its table lets a reader recompute.
+    EXPECT_TRUE((*loc)->entry.flags & pack::kFlagBundle);
+    Result<Buffer> frame = repo_->ReadFrame(b);
+    ASSERT_OK(frame);
+    Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
+    ASSERT_OK(f);
+    Result<Buffer> plain = repo_->DecodePayload(*f);
+    ASSERT_OK(plain);
+    Result<pack::BundleLayout> layout = pack::ParseBundleTable(*plain);
+    ASSERT_OK(layout);
+    std::vector<ChunkId> members;
+    size_t offset = 0;
+    for (uint32_t n : layout->lengths) {
+      members.push_back(repo_->Hash(ByteSpan(*plain).subspan(offset, n)));
+      EXPECT_NE(std::find(ids.begin(), ids.end(), members.back()), ids.end());
+      offset += n;
+    }
+    EXPECT_EQ(repo_->BundleId(members), b);
   }
   // Stored bytes are attributed: some, and less than the text compresses to
   // plus the random chunks.
@@ -394,6 +414,94 @@ TEST_P(ChunkReadsTest, AHostileSliceIsCorruption) {
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("is not a bundle (a slice itself)"), std::string::npos)
       << got.status().ToString();
+}
+
+// A bundle's ID is checked through its member table: members that are not
+// the ones it was named by, a malformed table, or a slice cut from the
+// table are Corruption, and no chunk's content hashes to a bundle's ID.
+TEST_P(ChunkReadsTest, ABundleIsCheckedAgainstItsMemberTable) {
+  const Buffer a = Text(3000, 1), b = Text(5000, 2), c = Text(5000, 3);
+  auto store_bundle = [&](Buffer plain, const ChunkId& id) {
+    pack::EntryHeader h;
+    h.kind = pack::EntryKind::kData;
+    h.id = id;
+    Buffer scratch;
+    ByteSpan payload = repo_->EncodePayload(plain, &h, &scratch);
+    h.flags |= pack::kFlagBundle;
+    repo::PackSink sink(repo_.get());
+    EXPECT_OK(sink.Add(h, payload));
+    EXPECT_OK(sink.Flush());
+  };
+  auto slice = [&](const Buffer& plain, const ChunkId& of, uint32_t offset) {
+    pack::EntryHeader h;
+    h.kind = pack::EntryKind::kData;
+    h.id = repo_->Hash(plain);
+    h.flags = pack::kFlagSlice;
+    h.raw_length = static_cast<uint32_t>(plain.size());
+    h.refs = {of};
+    Buffer payload;
+    pack::EncodeSlicePayload(offset, &payload);
+    repo::PackSink sink(repo_.get());
+    EXPECT_OK(sink.Add(h, payload));
+    EXPECT_OK(sink.Flush());
+    return h.id;
+  };
+  auto with_table = [](std::vector<Buffer> members) {
+    Buffer plain;
+    std::vector<uint32_t> lengths;
+    for (const Buffer& m : members) {
+      plain.insert(plain.end(), m.begin(), m.end());
+      lengths.push_back(static_cast<uint32_t>(m.size()));
+    }
+    pack::AppendBundleTable(lengths, &plain);
+    return plain;
+  };
+  auto read_frame = [&](const ChunkId& id) {
+    Result<Buffer> frame = repo_->ReadFrame(id);
+    EXPECT_OK(frame);
+    Result<pack::DecodedFrame> f = pack::DecodeFrame(*frame);
+    EXPECT_OK(f);
+    return repo_->DecodePayload(*f).status();
+  };
+  const ChunkId ia = repo_->Hash(a), ib = repo_->Hash(b), ic = repo_->Hash(c);
+
+  const ChunkId good = repo_->BundleId(std::vector<ChunkId>{ia, ib});
+  EXPECT_NE(good, repo_->Hash(with_table({a, b})));
+  EXPECT_NE(good, repo_->BundleId(std::vector<ChunkId>{ib, ia}));
+  store_bundle(with_table({a, b}), good);
+  EXPECT_OK(read_frame(good));
+  Result<Buffer> got = repo_->ReadChunk(slice(b, good, 3000));
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, b);
+  // Only the members are the bundle's bytes: its table is beyond them.
+  got = repo_->ReadChunk(slice(Buffer(2, std::byte{5}), good, 7999));
+  EXPECT_TRUE(got.status().IsCorruption());
+  EXPECT_NE(got.status().message().find("beyond its bundle's 8000 bytes"), std::string::npos)
+      << got.status().ToString();
+
+  // Stored under the ID of other members: the frame fails, and so does
+  // any slice that claims bytes it does not hold.
+  const ChunkId forged = repo_->BundleId(std::vector<ChunkId>{ia, ic});
+  store_bundle(with_table({a, b}), forged);
+  Status s = read_frame(forged);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find("content does not match its ID"), std::string::npos) << s.ToString();
+  got = repo_->ReadChunk(slice(c, forged, 3000));
+  EXPECT_TRUE(got.status().IsCorruption());
+  EXPECT_NE(got.status().message().find("content does not match its ID"), std::string::npos)
+      << got.status().ToString();
+
+  // A table that does not add up.
+  Buffer bad = with_table({a, b});
+  bad[bad.size() - 5] = std::byte{0x01};  // the last length, 5000, becomes 136
+  const ChunkId bad_id = repo_->BundleId(std::vector<ChunkId>{ia, ic, ib});
+  store_bundle(bad, bad_id);
+  s = read_frame(bad_id);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find("bundle table"), std::string::npos) << s.ToString();
+  got = repo_->ReadChunk(slice(a, bad_id, 0));
+  EXPECT_TRUE(got.status().IsCorruption());
+  EXPECT_NE(got.status().message().find("bundle table"), std::string::npos) << got.status().ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(EncryptedAndClear, ChunkReadsTest, ::testing::Bool());

@@ -63,6 +63,23 @@ class ChunkReadsTest : public ::testing::TestWithParam<bool> {
     return ids;
   }
 
+  // Stores `plain` as a slice of `of` at `offset`, whatever `of` holds
+  // there: its ID.
+  ChunkId PutSlice(const Buffer& plain, const ChunkId& of, uint32_t offset) {
+    pack::EntryHeader h;
+    h.kind = pack::EntryKind::kData;
+    h.id = repo_->Hash(plain);
+    h.flags = pack::kFlagSlice;
+    h.raw_length = static_cast<uint32_t>(plain.size());
+    h.refs = {of};
+    Buffer payload;
+    pack::EncodeSlicePayload(offset, &payload);
+    repo::PackSink sink(repo_.get());
+    EXPECT_OK(sink.Add(h, payload));
+    EXPECT_OK(sink.Flush());
+    return h.id;
+  }
+
   // Stores `tree` through a sink and flushes it: its plaintext, its ID and
   // the frame it was stored in.
   struct StoredTree {
@@ -371,32 +388,18 @@ TEST_P(ChunkReadsTest, AHostileSliceIsCorruption) {
   Buffer member(bundle.begin() + 1000, bundle.begin() + 3000);
   Buffer other = Text(500, 9);
   ChunkId bundle_id = PutAll({bundle})[0];
-  auto slice = [&](const Buffer& plain, const ChunkId& of, uint32_t offset) {
-    pack::EntryHeader h;
-    h.kind = pack::EntryKind::kData;
-    h.id = repo_->Hash(plain);
-    h.flags = pack::kFlagSlice;
-    h.raw_length = static_cast<uint32_t>(plain.size());
-    h.refs = {of};
-    Buffer payload;
-    pack::EncodeSlicePayload(offset, &payload);
-    repo::PackSink sink(repo_.get());
-    EXPECT_OK(sink.Add(h, payload));
-    EXPECT_OK(sink.Flush());
-    return h.id;
-  };
-  ChunkId good = slice(member, bundle_id, 1000);
+  ChunkId good = PutSlice(member, bundle_id, 1000);
   Result<Buffer> got = repo_->ReadChunk(good);
   ASSERT_OK(got);
   EXPECT_EQ(*got, member);
 
-  ChunkId beyond = slice(other, bundle_id, 19800);
+  ChunkId beyond = PutSlice(other, bundle_id, 19800);
   got = repo_->ReadChunk(beyond);
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("beyond its bundle's 20000 bytes"), std::string::npos)
       << got.status().ToString();
 
-  ChunkId wrong = slice(other, bundle_id, 7);
+  ChunkId wrong = PutSlice(other, bundle_id, 7);
   got = repo_->ReadChunk(wrong);
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("content does not match its ID"), std::string::npos)
@@ -404,12 +407,12 @@ TEST_P(ChunkReadsTest, AHostileSliceIsCorruption) {
 
   Buffer huge = Text(pack::kMaxBundleLength + 1, 5);
   ChunkId huge_id = PutAll({huge})[0];
-  got = repo_->ReadChunk(slice(Buffer(huge.begin(), huge.begin() + 100), huge_id, 0));
+  got = repo_->ReadChunk(PutSlice(Buffer(huge.begin(), huge.begin() + 100), huge_id, 0));
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("too large for a bundle"), std::string::npos)
       << got.status().ToString();
 
-  ChunkId nested = slice(Buffer(member.begin(), member.begin() + 10), good, 0);
+  ChunkId nested = PutSlice(Buffer(member.begin(), member.begin() + 10), good, 0);
   got = repo_->ReadChunk(nested);
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("is not a bundle (a slice itself)"), std::string::npos)
@@ -431,20 +434,6 @@ TEST_P(ChunkReadsTest, ABundleIsCheckedAgainstItsMemberTable) {
     repo::PackSink sink(repo_.get());
     EXPECT_OK(sink.Add(h, payload));
     EXPECT_OK(sink.Flush());
-  };
-  auto slice = [&](const Buffer& plain, const ChunkId& of, uint32_t offset) {
-    pack::EntryHeader h;
-    h.kind = pack::EntryKind::kData;
-    h.id = repo_->Hash(plain);
-    h.flags = pack::kFlagSlice;
-    h.raw_length = static_cast<uint32_t>(plain.size());
-    h.refs = {of};
-    Buffer payload;
-    pack::EncodeSlicePayload(offset, &payload);
-    repo::PackSink sink(repo_.get());
-    EXPECT_OK(sink.Add(h, payload));
-    EXPECT_OK(sink.Flush());
-    return h.id;
   };
   auto with_table = [](std::vector<Buffer> members) {
     Buffer plain;
@@ -470,11 +459,11 @@ TEST_P(ChunkReadsTest, ABundleIsCheckedAgainstItsMemberTable) {
   EXPECT_NE(good, repo_->BundleId(std::vector<ChunkId>{ib, ia}));
   store_bundle(with_table({a, b}), good);
   EXPECT_OK(read_frame(good));
-  Result<Buffer> got = repo_->ReadChunk(slice(b, good, 3000));
+  Result<Buffer> got = repo_->ReadChunk(PutSlice(b, good, 3000));
   ASSERT_OK(got);
   EXPECT_EQ(*got, b);
   // Only the members are the bundle's bytes: its table is beyond them.
-  got = repo_->ReadChunk(slice(Buffer(2, std::byte{5}), good, 7999));
+  got = repo_->ReadChunk(PutSlice(Buffer(2, std::byte{5}), good, 7999));
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("beyond its bundle's 8000 bytes"), std::string::npos)
       << got.status().ToString();
@@ -486,7 +475,7 @@ TEST_P(ChunkReadsTest, ABundleIsCheckedAgainstItsMemberTable) {
   Status s = read_frame(forged);
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(s.message().find("content does not match its ID"), std::string::npos) << s.ToString();
-  got = repo_->ReadChunk(slice(c, forged, 3000));
+  got = repo_->ReadChunk(PutSlice(c, forged, 3000));
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("content does not match its ID"), std::string::npos)
       << got.status().ToString();
@@ -499,7 +488,7 @@ TEST_P(ChunkReadsTest, ABundleIsCheckedAgainstItsMemberTable) {
   s = read_frame(bad_id);
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(s.message().find("bundle table"), std::string::npos) << s.ToString();
-  got = repo_->ReadChunk(slice(a, bad_id, 0));
+  got = repo_->ReadChunk(PutSlice(a, bad_id, 0));
   EXPECT_TRUE(got.status().IsCorruption());
   EXPECT_NE(got.status().message().find("bundle table"), std::string::npos) << got.status().ToString();
 }

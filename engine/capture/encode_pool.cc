@@ -87,9 +87,9 @@ void EncodePool::Recycle(Buffer plain) {
   if (spare_bytes_ + plain.capacity() > kMaxSpareBytes) {
     if (spare_.empty()) return;
     // Keep the larger: it fits more chunks.
-    auto smallest = std::min_element(spare_.begin(), spare_.end(), [](const Buffer& a, const Buffer& b) {
-      return a.capacity() < b.capacity();
-    });
+    auto smallest = std::min_element(
+        spare_.begin(), spare_.end(),
+        [](const Buffer& a, const Buffer& b) { return a.capacity() < b.capacity(); });
     if (smallest->capacity() >= plain.capacity() ||
         spare_bytes_ - smallest->capacity() + plain.capacity() > kMaxSpareBytes)
       return;
@@ -161,8 +161,8 @@ Status EncodePool::StoreBundle(Bundle* bundle, Buffer* scratch) {
     group.reserve(members.size() + 1);
     ByteSpan payload;
     if (!*stored) {
-      payload = repo_->EncodePayload(bundle->plain, &head, scratch, nullptr,
-                                     repo_->bundle_zstd_level());
+      payload =
+          repo_->EncodePayload(bundle->plain, &head, scratch, nullptr, repo_->bundle_zstd_level());
       head.flags |= pack::kFlagBundle;
       group.push_back({&head, payload});
     }
@@ -186,8 +186,9 @@ Status EncodePool::StoreBundle(Bundle* bundle, Buffer* scratch) {
       for (size_t i = 0; i < members.size(); ++i) {
         if (!members[i].stored) continue;
         uint64_t share = static_cast<uint64_t>(per_byte * members[i].header.raw_length + 0.5);
-        members[i].stored->fetch_add(share + group[group.size() - members.size() + i].payload.size(),
-                                     std::memory_order_relaxed);
+        members[i].stored->fetch_add(
+            share + group[group.size() - members.size() + i].payload.size(),
+            std::memory_order_relaxed);
       }
     }
   }
@@ -213,10 +214,9 @@ void EncodePool::Work() {
     Bundle bundle;
     if (small && !open_bundles_.empty()) {
       // The fullest: the others (one per worker at most) wait for Drain.
-      auto fullest = std::max_element(open_bundles_.begin(), open_bundles_.end(),
-                                      [](const Bundle& a, const Bundle& b) {
-                                        return a.plain.size() < b.plain.size();
-                                      });
+      auto fullest = std::max_element(
+          open_bundles_.begin(), open_bundles_.end(),
+          [](const Bundle& a, const Bundle& b) { return a.plain.size() < b.plain.size(); });
       bundle = std::move(*fullest);
       *fullest = std::move(open_bundles_.back());
       open_bundles_.pop_back();
@@ -225,7 +225,8 @@ void EncodePool::Work() {
     lock.unlock();
     Status s;
     if (small) {
-      if (bundle.plain.capacity() == 0) bundle.plain.reserve(kBundleBytes + kMaxBundleMember + pack::kMaxBundleTableBytes);
+      if (bundle.plain.capacity() == 0)
+        bundle.plain.reserve(kBundleBytes + kMaxBundleMember + pack::kMaxBundleTableBytes);
       job.header.raw_length = static_cast<uint32_t>(job.plain.size());
       bundle.members.push_back(
           {std::move(job.header), static_cast<uint32_t>(bundle.plain.size()), job.stored});

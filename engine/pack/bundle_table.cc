@@ -39,7 +39,8 @@ Result<BundleLayout> ParseBundleTable(ByteSpan plain) {
     out.lengths.push_back(n);
     sum += n;
   }
-  if (out.lengths.size() < 2) return TableError(std::to_string(out.lengths.size()) + " member(s), not a bundle");
+  if (out.lengths.size() < 2)
+    return TableError(std::to_string(out.lengths.size()) + " member(s), not a bundle");
   if (sum != out.members_bytes)
     return TableError("members of " + std::to_string(sum) + " bytes where " +
                       std::to_string(out.members_bytes) + " precede the table");

@@ -67,12 +67,15 @@ TEST(BundleTable, RejectsEveryMalformedTable) {
   Buffer long_table = Members({2});
   codec::Encoder(&long_table).PutFixed32(10);
   EXPECT_EQ(Error(long_table), "bundle table: length 10 exceeds the 2 bytes before it");
-  EXPECT_EQ(Error(WithRawTable(Members({2}), Buffer{std::byte{0x82}})), "bundle table: malformed member length");
+  EXPECT_EQ(Error(WithRawTable(Members({2}), Buffer{std::byte{0x82}})),
+            "bundle table: malformed member length");
   EXPECT_EQ(Error(WithRawTable(Members({2}), Buffer{std::byte{0x82}, std::byte{0x00}})),
             "bundle table: malformed member length");  // not the shortest form
-  EXPECT_EQ(Error(WithRawTable(Buffer(8), varints({1ull << 32}))), "bundle table: malformed member length");
+  EXPECT_EQ(Error(WithRawTable(Buffer(8), varints({1ull << 32}))),
+            "bundle table: malformed member length");
   EXPECT_EQ(Error(WithRawTable(Members({2}), varints({2, 0}))), "bundle table: empty member");
-  EXPECT_EQ(Error(WithRawTable(Members({4}), varints({4}))), "bundle table: 1 member(s), not a bundle");
+  EXPECT_EQ(Error(WithRawTable(Members({4}), varints({4}))),
+            "bundle table: 1 member(s), not a bundle");
   EXPECT_EQ(Error(WithRawTable({}, {})), "bundle table: 0 member(s), not a bundle");
   EXPECT_EQ(Error(WithRawTable(Members({5}), varints({2, 2}))),
             "bundle table: members of 4 bytes where 5 precede the table");

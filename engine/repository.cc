@@ -118,31 +118,32 @@ Result<Buffer> Repository::DecodePayload(const pack::DecodedFrame& frame, int* d
 Result<ByteSpan> Repository::DecodePayload(const pack::DecodedFrame& frame, ChunkScratch* scratch,
                                            int* delta_depth) const {
   const pack::EntryHeader& h = frame.header;
-  std::string what = "chunk " + h.id.ShortHex();
+  // Named only when something fails: most chunks decode.
+  auto what = [&h] { return "chunk " + h.id.ShortHex(); };
   if (h.flags & pack::kFlagSlice) {
     // In clear even when encrypted: an offset, and what it cuts is checked
     // against the ID below.
-    if (h.refs.size() != 1) return Status::Corruption(what + ": slice without its one bundle");
+    if (h.refs.size() != 1) return Status::Corruption(what() + ": slice without its one bundle");
     Result<uint32_t> offset = pack::DecodeSlicePayload(frame.payload);
-    if (!offset.ok()) return offset.status().WithContext(what);
+    if (!offset.ok()) return offset.status().WithContext(what());
     Result<std::shared_ptr<const Buffer>> bundle = ReadBundle(h.refs[0]);
-    if (!bundle.ok()) return bundle.status().WithContext(what + ": its bundle");
+    if (!bundle.ok()) return bundle.status().WithContext(what() + ": its bundle");
     const Buffer& b = **bundle;
     if (*offset > b.size() || h.raw_length > b.size() - *offset)
-      return Status::Corruption(what + ": slice [" + std::to_string(*offset) + ", +" +
+      return Status::Corruption(what() + ": slice [" + std::to_string(*offset) + ", +" +
                                 std::to_string(h.raw_length) + ") beyond its bundle's " +
                                 std::to_string(b.size()) + " bytes");
     scratch->plain.assign(b.begin() + *offset, b.begin() + *offset + h.raw_length);
     if (delta_depth) *delta_depth = 0;
-    if (Hash(scratch->plain) != h.id) return Status::Corruption(what + ": content does not match its ID");
+    if (Hash(scratch->plain) != h.id) return Status::Corruption(what() + ": content does not match its ID");
     return ByteSpan(scratch->plain);
   }
   SNAP_ASSIGN_OR_RETURN(ByteSpan plain, DecodeBody(frame, scratch, delta_depth));
   if (h.flags & pack::kFlagBundle) {
-    SNAP_RETURN_IF_ERROR(CheckBundle(plain, h.id).WithContext(what));
+    SNAP_RETURN_IF_ERROR(CheckBundle(plain, h.id).WithContext(what()));
     return plain;
   }
-  if (Hash(plain) != h.id) return Status::Corruption(what + ": content does not match its ID");
+  if (Hash(plain) != h.id) return Status::Corruption(what() + ": content does not match its ID");
   return plain;
 }
 
@@ -167,24 +168,25 @@ Status Repository::CheckBundle(ByteSpan plain, const ChunkId& id) const {
 Result<ByteSpan> Repository::DecodeBody(const pack::DecodedFrame& frame, ChunkScratch* scratch,
                                         int* delta_depth) const {
   const pack::EntryHeader& h = frame.header;
-  std::string what = "chunk " + h.id.ShortHex();
+  // Named only when something fails: most chunks decode.
+  auto what = [&h] { return "chunk " + h.id.ShortHex(); };
   ByteSpan body = frame.payload;
   if (h.flags & pack::kFlagSealed) {
-    if (!sealer_) return Status::Corruption(what + ": sealed, but the repository is unencrypted");
+    if (!sealer_) return Status::Corruption(what() + ": sealed, but the repository is unencrypted");
     Result<ByteSpan> o = sealer_->OpenInto(frame.payload, PayloadAad(h.id, h.kind), &scratch->opened);
-    if (!o.ok()) return o.status().WithContext(what);
+    if (!o.ok()) return o.status().WithContext(what());
     body = *o;
   } else if (sealer_) {
-    return Status::Corruption(what + ": not sealed in an encrypted repository");
+    return Status::Corruption(what() + ": not sealed in an encrypted repository");
   }
   ByteSpan plain;
   if (h.flags & pack::kFlagDelta) {
     if (h.refs.empty() || h.refs.size() > kMaxDeltaBases)
-      return Status::Corruption(what + ": delta with " + std::to_string(h.refs.size()) + " bases");
+      return Status::Corruption(what() + ": delta with " + std::to_string(h.refs.size()) + " bases");
     // Bounds the recursion before it happens: a hostile chain may loop.
     DeltaLevel level;
     if (level.depth() > kMaxDeltaDepth)
-      return Status::Corruption(what + ": delta chain longer than " +
+      return Status::Corruption(what() + ": delta chain longer than " +
                                 std::to_string(kMaxDeltaDepth) + " (or a loop)");
     // The base is the concatenation of every ref (at most a few chunks).
     Buffer base;
@@ -192,30 +194,30 @@ Result<ByteSpan> Repository::DecodeBody(const pack::DecodedFrame& frame, ChunkSc
     for (const ChunkId& ref : h.refs) {
       int depth = 0;
       Result<Buffer> part = ReadChunk(ref, &depth);
-      if (!part.ok()) return part.status().WithContext(what + ": delta base");
+      if (!part.ok()) return part.status().WithContext(what() + ": delta base");
       base.insert(base.end(), part->begin(), part->end());
       base_depth = std::max(base_depth, depth);
-      if (base.size() > pack::kMaxRawLength) return Status::Corruption(what + ": delta base too large");
+      if (base.size() > pack::kMaxRawLength) return Status::Corruption(what() + ": delta base too large");
     }
     if (base_depth + 1 > kMaxDeltaDepth)
-      return Status::Corruption(what + ": delta chain longer than " +
+      return Status::Corruption(what() + ": delta chain longer than " +
                                 std::to_string(kMaxDeltaDepth));
     if (delta_depth) *delta_depth = base_depth + 1;
     Result<Buffer> d = codec::DecompressDelta(body, base, h.raw_length);
-    if (!d.ok()) return d.status().WithContext(what);
+    if (!d.ok()) return d.status().WithContext(what());
     scratch->plain = std::move(*d);
     plain = scratch->plain;
   } else if (h.flags & pack::kFlagRefsPrefix) {
     Result<Buffer> d = codec::DecompressDelta(body, RefsPrefix(h.refs), h.raw_length);
-    if (!d.ok()) return d.status().WithContext(what);
+    if (!d.ok()) return d.status().WithContext(what());
     scratch->plain = std::move(*d);
     plain = scratch->plain;
   } else if (h.flags & pack::kFlagCompressed) {
     Result<ByteSpan> d = codec::DecompressInto(body, h.raw_length, &scratch->plain);
-    if (!d.ok()) return d.status().WithContext(what);
+    if (!d.ok()) return d.status().WithContext(what());
     plain = *d;
   } else {
-    if (body.size() != h.raw_length) return Status::Corruption(what + ": length mismatch");
+    if (body.size() != h.raw_length) return Status::Corruption(what() + ": length mismatch");
     plain = body;
   }
   return plain;

@@ -2,8 +2,8 @@
 // small chunks a bundle holds (FORMAT.md "Slices") one after another
 // decodes the bundle once, not once per chunk. What goes in is decoded
 // (and, sealed, authenticated), not hashed: each slice cut from it is
-// (Repository::ReadBundle). Thread-safe; bounded by entry count (a bundle is at most
-// pack::kMaxBundleLength).
+// (Repository::ReadBundle). Thread-safe; bounded by entry count (a bundle
+// is at most pack::kMaxBundleLength).
 #pragma once
 
 #include <cstddef>
